@@ -1,0 +1,285 @@
+"""``lossgen check``: prove a spec's generated code agrees with itself, stays finite at
+the edges and survives a save and reload in a fresh process.
+
+This is the only part of the package that imports Keras (and TensorFlow, for gradients).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from generator import lower, pipeline, samples
+from generator.loader import LoadedSpec
+from generator.render import FORMS
+
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+@dataclass
+class Result:
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    spec: str
+    results: list[Result] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def table(self) -> str:
+        width = max(len(r.check) for r in self.results)
+        lines = [f"lossgen check {self.spec}", ""]
+        for r in self.results:
+            lines.append(f"{'ok  ' if r.ok else 'FAIL'}  {r.check:<{width}}  {r.detail}")
+        failed = sum(not r.ok for r in self.results)
+        lines += ["", f"{len(self.results) - failed} passed, {failed} failed"]
+        return "\n".join(lines)
+
+
+def import_path(path: Path, module_name: str) -> ModuleType:
+    """Import a generated module from a file."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_modules(item: LoadedSpec, directory: Path) -> dict[str, Path]:
+    """Write the combined module and one module per form; return their paths by form."""
+    paths = {}
+    for form in ("all", *FORMS):
+        filename = f"{item.name}.py" if form == "all" else f"{item.name}_{form}.py"
+        path = directory / filename
+        path.write_text(pipeline.generate(item, form), encoding="utf-8")
+        paths[form] = path
+    return paths
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The three callables of one module, for one parameter set."""
+
+    module: ModuleType
+    view_name: str
+    class_name: str
+    factory_name: str
+
+    def function(self, params: dict) -> object:
+        fn = getattr(self.module, self.view_name)
+
+        def bound(y_true, y_pred):
+            return fn(y_true, y_pred, **params)
+
+        return bound
+
+    def factory(self, params: dict) -> object:
+        return getattr(self.module, self.factory_name)(**params)
+
+    def subclass(self, params: dict) -> object:
+        return getattr(self.module, self.class_name)(**params, reduction=None)
+
+
+def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
+    view = lower.loss_view(item)
+    return Forms(module, view.name, view.class_name, view.factory_name)
+
+
+def _numpy(x) -> np.ndarray:
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), ATOL))) if a.size else 0.0
+
+
+def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
+    results = []
+    for label, params in samples.parameter_sets(item.spec).items():
+        worst = 0.0
+        problem = ""
+        for seed in range(3):
+            batch = samples.random_batch(item.spec, params, seed)
+            values = {
+                "function": _numpy(forms.function(params)(batch.y_true, batch.y_pred)),
+                "factory": _numpy(forms.factory(params)(batch.y_true, batch.y_pred)),
+                "subclass": _numpy(forms.subclass(params)(batch.y_true, batch.y_pred)),
+            }
+            expected_shape = (samples.BATCH,)
+            for form, value in values.items():
+                if value.shape != expected_shape:
+                    problem = f"{form} returned shape {value.shape}, expected one value per sample {expected_shape}"
+            for form in ("factory", "subclass"):
+                if values[form].shape == values["function"].shape:
+                    worst = max(worst, _max_rel(values[form], values["function"]))
+        ok = not problem and worst <= RTOL
+        detail = problem or f"max relative difference {worst:.1e} (limit {RTOL:.0e})"
+        results.append(Result(f"forms agree ({label} parameters)", ok, detail))
+    return results
+
+
+def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import tensorflow as tf
+
+    variable = tf.Variable(y_pred)
+    with tf.GradientTape() as tape:
+        value = fn(tf.constant(y_true), variable)
+    grad = tape.gradient(value, variable)
+    grad_np = np.zeros_like(y_pred, dtype="float64") if grad is None else grad.numpy().astype("float64")
+    return value.numpy().astype("float64"), grad_np
+
+
+def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
+    results = []
+    for label, params in samples.parameter_sets(item.spec).items():
+        bad = []
+        for batch in samples.edge_batches(item.spec, params):
+            value, grad = _gradient(forms.function(params), batch.y_true, batch.y_pred)
+            if not np.all(np.isfinite(value)):
+                bad.append(f"value is {_nonfinite(value)} at {batch.label}")
+            if not np.all(np.isfinite(grad)):
+                bad.append(f"gradient is {_nonfinite(grad)} at {batch.label}")
+        detail = "; ".join(bad) if bad else "values and gradients finite at " + ", ".join(
+            b.label for b in samples.edge_batches(item.spec, params)
+        )
+        results.append(Result(f"finite at the edges ({label} parameters)", not bad, detail))
+    return results
+
+
+def _nonfinite(x: np.ndarray) -> str:
+    return "NaN" if np.isnan(x).any() else "infinite"
+
+
+# ---------------------------------------------------------------- save and reload
+
+_ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus", "real": None}
+
+
+def _model(item: LoadedSpec, params: dict):
+    import keras
+
+    kind = item.spec.inputs.y_pred.kind
+    activation = None if samples.uses_logits(item.spec, params) else _ACTIVATIONS[kind]
+    keras.utils.set_random_seed(1)
+    return keras.Sequential(
+        [keras.Input(shape=(5,)), keras.layers.Dense(samples.classes(item.spec), activation=activation)]
+    )
+
+
+def _data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, 5)).astype("float32")
+    y = samples.targets(item.spec, rng, batch=32)
+    if item.spec.weighting.rule == "per_example":
+        y = samples.pack(y, samples.tables(item.spec, rng, batch=32))
+    return x, y.astype("float32")
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's retracing warnings: the checker builds many small models."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
+def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> dict:
+    """Compile, fit one step and save a model per form; return the manifest for the probe."""
+    import keras
+
+    quiet_tensorflow()
+
+    sets = samples.parameter_sets(item.spec)
+    view = lower.loss_view(item)
+    manifest = {"spec": item.name, "factory": view.factory_name, "class": view.class_name, "cases": []}
+    for form in FORMS:
+        module = import_path(modules[form], f"lossgen_check_{item.name}_{form}")
+        forms = forms_of(module, item)
+        params = sets["defaults"] if form == "function" else sets["changed"]
+        if form == "function":
+            loss = getattr(module, view.name)
+        elif form == "factory":
+            loss = forms.factory(params)
+        else:
+            loss = getattr(module, view.class_name)(**params)
+        model = _model(item, params)
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss)
+        x, y = _data(item, params)
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        value = float(model.evaluate(x, y, batch_size=32, verbose=0))
+        path = directory / f"{item.name}_{form}.keras"
+        model.save(path)
+        np.save(directory / f"{item.name}_{form}_x.npy", x)
+        np.save(directory / f"{item.name}_{form}_y.npy", y)
+        registered = keras.saving.get_registered_name(loss) if form == "factory" else ""
+        config = loss.get_config() if form == "class" else {}
+        manifest["cases"].append(
+            {
+                "form": form,
+                "call": registered.partition(">")[2],
+                "config": {k: config[k] for k in params} if config else {},
+                "module": str(modules[form]),
+                "model": str(path),
+                "x": str(directory / f"{item.name}_{form}_x.npy"),
+                "y": str(directory / f"{item.name}_{form}_y.npy"),
+                "params": params,
+                "defaults": sets["defaults"],
+                "value": value,
+            }
+        )
+    return manifest
+
+
+def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
+    """Load every saved model in one fresh Python process; return its findings."""
+    path = directory / "manifest.json"
+    path.write_text(json.dumps(manifests), encoding="utf-8")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, "-m", "generator.reload_probe", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"reload probe failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def reload_results(findings: list[dict]) -> list[Result]:
+    results = []
+    for f in findings:
+        results.append(Result(f"save and reload in a fresh process ({f['form']})", f["ok"], f["detail"]))
+    return results
+
+
+def run(item: LoadedSpec, reload: bool = True) -> Report:
+    """Every check for one spec."""
+    report = Report(item.name)
+    with tempfile.TemporaryDirectory(prefix="lossgen-check-") as tmp:
+        directory = Path(tmp)
+        modules = write_modules(item, directory)
+        combined = import_path(modules["all"], f"lossgen_check_{item.name}")
+        forms = forms_of(combined, item)
+        report.results += check_agreement(item, forms)
+        report.results += check_edges(item, forms)
+        if reload:
+            manifest = save_models(item, modules, directory)
+            report.results += reload_results(run_probe([manifest], directory))
+    return report

@@ -1,0 +1,124 @@
+"""The ``lossgen`` command line.
+
+Exit status: 0 when all went well, 1 when ``check`` found a failing check, 2 for invalid
+input (a malformed spec, a missing file, a bad option). Errors go to stderr as
+``file:line:column: field: message``, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from generator import PACKAGE, __version__, pipeline, write
+from generator.errors import SpecErrors
+from generator.loader import load_directory
+from generator.resources import specs_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _fail(errors: SpecErrors | Exception) -> None:
+    lines = [str(e) for e in errors.errors] if isinstance(errors, SpecErrors) else [str(errors)]
+    for line in lines:
+        click.echo(f"error: {line}", err=True)
+    if isinstance(errors, SpecErrors) and len(lines) > 1:
+        click.echo(f"{len(lines)} errors; nothing was written.", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lossgen")
+def cli() -> None:
+    """Generate Keras loss functions from declarative specs, and check them."""
+
+
+@cli.command("list")
+@click.option("--specs", "specs", type=click.Path(path_type=Path), default=None, help="Folder of specs (default: the bundled catalog).")
+def list_command(specs: Path | None) -> None:
+    """List the losses of the catalog: name, task and title."""
+    try:
+        items = load_directory(specs or specs_dir())
+    except SpecErrors as exc:
+        _fail(exc)
+    width = max(len(i.name) for i in items)
+    for item in items:
+        click.echo(f"{item.name:<{width}}  {item.spec.task:<12}  {item.spec.title.strip()}")
+
+
+@cli.command()
+@click.argument("spec")
+@click.option(
+    "--form",
+    type=click.Choice(["function", "factory", "class", "all"]),
+    default="all",
+    show_default=True,
+    help="Which implementation to print.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout.")
+def generate(spec: str, form: str, output: Path | None) -> None:
+    """Print a self-contained Keras module for SPEC (a YAML file or a catalog name)."""
+    try:
+        text = pipeline.generate(pipeline.resolve(spec), form)
+    except SpecErrors as exc:
+        _fail(exc)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write.write_file(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@click.option("--specs", type=click.Path(path_type=Path), default=None, help="Folder of specs (default: the bundled catalog).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("generated"), show_default=True, help="Output folder; replaced as a whole.")
+def build(specs: Path | None, out: Path) -> None:
+    """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
+    try:
+        items = pipeline.build(specs or specs_dir(), out)
+    except (SpecErrors, write.OutputError) as exc:
+        _fail(exc)
+    click.echo(f"built {len(items)} losses into {out}", err=True)
+
+
+@cli.command()
+@click.argument("spec")
+@click.option("--skip-reload", is_flag=True, help="Skip the save-and-reload check (the slowest).")
+def check(spec: str, skip_reload: bool) -> None:
+    """Check SPEC: the three forms agree, stay finite at the edges, and survive a reload."""
+    try:
+        item = pipeline.resolve(spec)
+    except SpecErrors as exc:
+        _fail(exc)
+    from generator import checker  # imports Keras: only here
+
+    report = checker.run(item, reload=not skip_reload)
+    click.echo(report.table())
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="File to write (default: NAME.yaml).")
+def new(name: str, output: Path | None) -> None:
+    """Write a commented starter spec NAME.yaml that passes `lossgen check` as it is."""
+    from generator import starter
+
+    try:
+        text = starter.starter_spec(name)
+    except ValueError as exc:
+        _fail(exc)
+    target = output or Path(f"{name}.yaml")
+    if target.exists():
+        _fail(ValueError(f"{target}: already exists; not overwritten"))
+    write.write_file(target, text)
+    click.echo(f"wrote {target}; try: lossgen check {target}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="lossgen")
+
+
+__all__ = ["cli", "main", "PACKAGE"]

@@ -1,0 +1,310 @@
+"""Load spec files: YAML (with line numbers) -> pydantic model -> semantic checks.
+
+Every problem becomes a :class:`~generator.errors.SpecError` with the file, the line and
+column of the offending field, and a message in plain words. Nothing here executes spec
+text: YAML is read with the safe round-trip loader, formulas are parsed by
+:mod:`generator.formula`.
+"""
+
+from __future__ import annotations
+
+import io
+from operator import attrgetter
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from generator import semantics
+from generator.errors import SpecError, SpecErrors, field_path
+from generator.spec import (
+    ClassWeighting,
+    ConfusionWeighting,
+    Example,
+    Formula,
+    Inputs,
+    KerasTwin,
+    LossSpec,
+    NoWeighting,
+    Parameter,
+    PerExampleWeighting,
+    Prediction,
+    Target,
+    ValueWeighting,
+)
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A spec that passed every check, with the parsed formula and where it came from."""
+
+    path: Path
+    spec: LossSpec
+    program: semantics.Program
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+# ---------------------------------------------------------------- YAML
+
+
+def _read_yaml(path: Path, text: str) -> object:
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        return yaml.load(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if "duplicate key" in problem:
+            problem = "duplicate key" + (f" {exc.problem.split('duplicate key')[-1].strip()}" if exc.problem else "")
+        raise SpecErrors([SpecError(path, line, column, "", f"YAML syntax error: {problem}")]) from None
+    except YAMLError as exc:
+        raise SpecErrors([SpecError(path, None, None, "", f"YAML error: {exc}")]) from None
+
+
+def _plain(node: object) -> object:
+    """Round-trip YAML nodes -> plain Python values (dict, list, str, int, float, bool, None)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _locate(root: object, loc: tuple, lines: list[str]) -> tuple[int | None, int | None, tuple]:
+    """The 1-based line and column of the field at ``loc``, and ``loc`` without union tags.
+
+    Points at the value when the field exists, otherwise at the deepest existing parent.
+    """
+    node = root
+    line = column = None
+    if isinstance(root, CommentedMap | CommentedSeq):
+        line, column = 1, 1
+    kept: list = []
+    for part in loc:
+        if isinstance(node, CommentedMap) and isinstance(part, str):
+            if part not in node:
+                if node.get("rule") == part:  # a discriminated-union tag, not a key
+                    continue
+                kept.append(part)
+                break
+            if isinstance(node[part], CommentedMap | CommentedSeq) or node[part] is None:
+                line, column = (n + 1 for n in node.lc.key(part))
+            else:
+                line, column = (n + 1 for n in node.lc.value(part))
+            kept.append(part)
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            item_line, item_col = node.lc.item(part)
+            line, column = item_line + 1, item_col + 1
+            kept.append(part)
+            node = node[part]
+        else:
+            if not (isinstance(part, str) and part in _UNION_TAGS):
+                kept.append(part)
+            break
+    return line, column, tuple(kept)
+
+
+_UNION_TAGS = {"none", "value", "class", "confusion", "per_example"}
+
+
+def _formula_position(line: int | None, column: int | None, inner: int | None, lines: list[str]) -> tuple:
+    """Shift a formula-relative column onto the file, for single-line scalars."""
+    if line is None or column is None or inner is None or line > len(lines):
+        return line, column
+    text = lines[line - 1]
+    start = column - 1
+    if start < len(text) and text[start] in "|>":
+        return line, column
+    if start < len(text) and text[start] in "'\"":
+        start += 1
+    while start < len(text) and text[start] == " ":
+        start += 1
+    return line, start + inner
+
+
+# ---------------------------------------------------------------- schema messages
+
+_MODELS_BY_PATH = {
+    (): LossSpec,
+    ("inputs",): Inputs,
+    ("inputs", "y_true"): Target,
+    ("inputs", "y_pred"): Prediction,
+    ("formula",): Formula,
+    ("keras",): KerasTwin,
+}
+_WEIGHTING = {
+    "none": NoWeighting,
+    "value": ValueWeighting,
+    "class": ClassWeighting,
+    "confusion": ConfusionWeighting,
+    "per_example": PerExampleWeighting,
+}
+
+
+def _allowed_keys(parent: tuple, data: object) -> str:
+    model = _MODELS_BY_PATH.get(parent)
+    if model is None and len(parent) == 2 and parent[0] == "parameters":
+        model = Parameter
+    if model is None and len(parent) == 2 and parent[0] == "examples":
+        model = Example
+    if model is None and parent == ("weighting",) and isinstance(data, dict):
+        model = _WEIGHTING.get(data.get("weighting", {}).get("rule"))
+    return ", ".join(model.model_fields) if model else ""
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    return repr(value)
+
+
+def _message(error: dict, loc: tuple, data: object) -> str:
+    kind = error["type"]
+    last = loc[-1] if loc else ""
+    value = error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return f"missing required field `{last}`"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1], data)
+        return f"unknown key `{last}`" + (f" (allowed: {allowed})" if allowed else "")
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {_describe(value)}"
+    if kind == "union_tag_invalid":
+        return f"unknown rule {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "missing required field `rule`"
+    if kind in ("string_type",):
+        return f"must be text, got {_describe(value)}"
+    if kind in ("float_type", "int_type"):
+        return f"must be a number, got {_describe(value)}"
+    if kind == "bool_type":
+        return f"must be true or false, got {_describe(value)}"
+    if kind in ("dict_type", "model_type"):
+        return f"must be a mapping of keys to values, got {_describe(value)}"
+    if kind == "list_type":
+        return f"must be a list, got {_describe(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    return str(error.get("msg", "invalid value"))
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Load and check one spec file; raise :class:`SpecErrors` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecErrors([SpecError(path, None, None, "", "no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecErrors([SpecError(path, None, None, "", f"cannot read the file: {exc}")]) from None
+    lines = text.splitlines()
+    root = _read_yaml(path, text)
+    if root is None:
+        raise SpecErrors([SpecError(path, 1, None, "", "spec file is empty")])
+    if not isinstance(root, CommentedMap):
+        raise SpecErrors([SpecError(path, 1, 1, "", f"a spec must be a mapping of fields, got {_describe(_plain(root))}")])
+    data = _plain(root)
+    try:
+        spec = LossSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors():
+            line, column, loc = _locate(root, tuple(error["loc"]), lines)
+            errors.append(SpecError(path, line, column, field_path(loc), _message(error, loc, data)))
+        raise SpecErrors(_unique(errors)) from None
+    program, problems = semantics.check(spec)
+    if problems:
+        errors = []
+        for problem in problems:
+            line, column, loc = _locate(root, problem.loc, lines)
+            if problem.column is not None:
+                line, column = _formula_position(line, column, problem.column, lines)
+            errors.append(SpecError(path, line, column, field_path(loc), problem.message))
+        raise SpecErrors(_unique(errors))
+    assert program is not None
+    return LoadedSpec(path, spec, program)
+
+
+def _unique(errors: list[SpecError]) -> list[SpecError]:
+    seen: dict[str, SpecError] = {}
+    for error in errors:
+        seen.setdefault(str(error), error)
+    return list(seen.values())
+
+
+def load_directory(directory: Path) -> list[LoadedSpec]:
+    """Load every ``*.yaml`` spec of a folder, sorted by name; report all problems at once."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SpecErrors([SpecError(directory, None, None, "", "no such folder of specs")])
+    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not paths:
+        raise SpecErrors([SpecError(directory, None, None, "", "no spec files (*.yaml) in this folder")])
+    loaded: list[LoadedSpec] = []
+    errors: list[SpecError] = []
+    for path in paths:
+        try:
+            loaded.append(load_spec(path))
+        except SpecErrors as exc:
+            errors.extend(exc.errors)
+    errors.extend(_duplicates(loaded))
+    if errors:
+        raise SpecErrors(errors)
+    return sorted(loaded, key=attrgetter("name"))
+
+
+def _duplicates(loaded: list[LoadedSpec]) -> list[SpecError]:
+    errors = []
+    first: dict[str, LoadedSpec] = {}
+    for item in loaded:
+        for key, what in ((item.name, "name"), (semantics.class_name(item.spec), "class name")):
+            other = first.get(f"{what}:{key}")
+            if other is not None:
+                line, column = _name_line(item.path, "name" if what == "name" else "class_name")
+                errors.append(
+                    SpecError(
+                        item.path,
+                        line,
+                        column,
+                        "name" if what == "name" else "class_name",
+                        f"duplicate spec {what} `{key}`: also used by {other.path}",
+                    )
+                )
+            else:
+                first[f"{what}:{key}"] = item
+    return errors
+
+
+def _name_line(path: Path, key: str) -> tuple[int | None, int | None]:
+    root = YAML(typ="rt", pure=True).load(path.read_text(encoding="utf-8"))
+    line, column, _ = _locate(root, (key,), [])
+    return line, column

@@ -1,0 +1,339 @@
+"""Lower a checked spec to the render model: names, literals, docstrings, ops code, LaTeX.
+
+This is where every decision about the generated text is made; templates only print.
+Weighting rules are expanded here into formula trees (not template code), so that the
+same printers produce their ops code and their LaTeX.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from generator import PACKAGE, emit
+from generator.formula import Binary, Node, Ref, call
+from generator.loader import LoadedSpec
+from generator.model import CatalogEntry, CatalogView, FormView, LossView, ParamView
+from generator.semantics import class_name
+from generator.spec import LossSpec, Parameter
+
+DOC_WIDTH = 80
+"""Docstring text width (the generated code is formatted to 88 columns)."""
+
+_TARGET_DOCS = {
+    "real": "Targets, shape `(batch, d)`.",
+    "nonnegative": "Non-negative targets, shape `(batch, d)`.",
+    "binary": "Binary targets (0 or 1), shape `(batch, d)`.",
+    "signed": "Targets of -1 or +1 (0/1 targets are converted), shape `(batch, d)`.",
+    "one_hot": "One-hot class targets, shape `(batch, classes)`.",
+    "labels": "Integer class ids, shape `(batch,)` or `(batch, 1)`.",
+    "distribution": "Target distributions (rows sum to 1), shape `(batch, classes)`.",
+}
+_PREDICTION_DOCS = {
+    "real": "Predictions, shape `(batch, d)`.",
+    "nonnegative": "Non-negative predictions, shape `(batch, d)`.",
+    "probability": "Predicted probabilities in [0, 1], shape `(batch, d)`.",
+    "distribution": "Predicted class probabilities (rows sum to 1), shape `(batch, classes)`.",
+}
+_WEIGHTING_TEXT = {
+    "none": "",
+    "value": "Each element of the loss term is multiplied by a weight computed from the data before the reduction.",
+    "class": "Each sample's loss is multiplied by the weight of its true class (`{ref}`).",
+    "confusion": (
+        "Each sample's loss is multiplied by `{ref}[i, j]`, where `i` is the true class and `j` the"
+        " predicted class (`argmax` of each), so that chosen mistakes cost more."
+    ),
+    "per_example": (
+        "Every sample brings its own classes-by-classes weight table, packed into `y_true` behind the"
+        " one-hot labels by `{pack}`; the sample's loss is multiplied by `table[i, j]` for true class `i`"
+        " and predicted class `j`."
+    ),
+}
+
+
+def wrap(text: str, width: int = DOC_WIDTH, indent: str = "") -> tuple[str, ...]:
+    """Wrap prose to ``width`` columns; the first line is not indented, the rest are."""
+    lines = textwrap.wrap(" ".join(text.split()), width=width, subsequent_indent=indent)
+    return tuple(lines) or ("",)
+
+
+def _tuple_literal(values: list) -> str:
+    inner = ", ".join(values)
+    return f"({inner},)" if len(values) == 1 else f"({inner})"
+
+
+def default_code(param: Parameter) -> str:
+    """The default as a Python literal; vectors and matrices as (immutable) tuples."""
+    if param.type == "float":
+        return emit.number(float(param.default))
+    if param.type in ("int", "bool"):
+        return emit.number(param.default)
+    if param.type == "vector":
+        return _tuple_literal([emit.number(float(v)) for v in param.default])
+    return _tuple_literal([_tuple_literal([emit.number(float(v)) for v in row]) for row in param.default])
+
+
+def default_text(param: Parameter) -> str:
+    if param.type == "float":
+        return emit.number(float(param.default))
+    if param.type in ("int", "bool"):
+        return emit.number(param.default)
+    if param.type == "vector":
+        return "[" + ", ".join(emit.number(float(v)) for v in param.default) + "]"
+    return "[" + ", ".join("[" + ", ".join(emit.number(float(v)) for v in row) + "]" for row in param.default) + "]"
+
+
+def _coerce(name: str, kind: str) -> str:
+    return {
+        "float": f"float({name})",
+        "int": f"int({name})",
+        "bool": f"bool({name})",
+        "vector": f"[float(v) for v in {name}]",
+        "matrix": f"[[float(v) for v in row] for row in {name}]",
+    }[kind]
+
+
+def range_text(param: Parameter) -> str:
+    low, high = param.min, param.max
+    if low is not None and high is not None:
+        return f"[{emit.number(float(low))}, {emit.number(float(high))}]"
+    if low is not None:
+        return f">= {emit.number(float(low))}"
+    if high is not None:
+        return f"<= {emit.number(float(high))}"
+    return "any"
+
+
+def _param_view(name: str, param: Parameter) -> ParamView:
+    bounds = range_text(param)
+    shape = {"vector": " One value per class.", "matrix": " A list of rows."}.get(param.type, "")
+    doc = f"{param.doc.strip()}{shape} Default {default_text(param)}"
+    doc += "." if bounds == "any" else f"; allowed {bounds}."
+    return ParamView(
+        name=name,
+        type=param.type,
+        doc=param.doc.strip(),
+        default_code=default_code(param),
+        default_text=default_text(param),
+        coerce_code=_coerce(name, param.type),
+        range_text=bounds,
+        doc_lines=wrap(f"{name}: {doc}", DOC_WIDTH - 8, "    "),
+    )
+
+
+# ---------------------------------------------------------------- the body
+
+
+def _weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tuple[str, Node]], Node]:
+    """Apply reduction and weighting: returns (extra steps before the result, the result)."""
+    extra: list[tuple[str, Node]] = []
+    term = loss
+    if weight is not None:
+        extra.append(("weight", weight))
+        term = Binary("*", Ref("weight", "step"), term)
+    if spec.formula.reduce == "none":
+        result: Node = term
+    else:
+        result = call(spec.formula.reduce, term)
+    rule = spec.weighting.rule
+    if rule == "none" or rule == "value":
+        return extra, result
+    classes = call("num_classes")
+    true_index = call("argmax", Ref("y_true", "input"))
+    pred_one_hot = call("one_hot", call("argmax", Ref("y_pred", "input")), classes)
+    if rule == "class":
+        if spec.inputs.y_true.kind == "labels":
+            dense = call("one_hot", call("labels", Ref("y_true", "input")), classes)
+        else:
+            dense = Ref("y_true", "input")
+        factor = call("sum", Binary("*", dense, Ref(spec.weighting.weights, "param")))
+    elif rule == "confusion":
+        rows = call("matmul", call("one_hot", true_index, classes), Ref(spec.weighting.table, "param"))
+        factor = call("sum", Binary("*", rows, pred_one_hot))
+    else:  # per_example
+        picked = Binary(
+            "*",
+            Binary("*", Ref("example_table", "step"), call("expand_dims", call("one_hot", true_index, classes), axis=-1)),
+            call("expand_dims", pred_one_hot, axis=-2),
+        )
+        factor = call("sum", call("sum", picked))
+    extra.append(("per_sample", result))
+    extra.append(("weight", factor))
+    return extra, Binary("*", Ref("per_sample", "step"), Ref("weight", "step"))
+
+
+def _array_params(spec: LossSpec) -> list[str]:
+    return [n for n, p in spec.parameters.items() if p.type in ("vector", "matrix")]
+
+
+def body(item: LoadedSpec) -> tuple[str, ...]:
+    """The function body: cast the inputs, then one line per step, then the result."""
+    spec, program = item.spec, item.program
+    lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
+    for name in _array_params(spec):
+        lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
+    if spec.weighting.rule == "per_example":
+        classes = call("num_classes")
+        y_true = Ref("y_true", "input")
+        lines.append(f"example_table = {emit.code(call('square_table', call('tail', y_true, classes), classes))}")
+        lines.append(f"y_true = {emit.code(call('head', y_true, classes))}")
+    for name, node in program.steps:
+        lines.append(f"{name} = {emit.code(node)}")
+    extra, result = _weighted(spec, program.loss, program.weight)
+    for name, node in extra:
+        lines.append(f"{name} = {emit.code(node)}")
+    lines.append(f"return {emit.code(result)}")
+    return tuple(lines)
+
+
+def latex(item: LoadedSpec) -> str:
+    """The formula as an ``aligned`` LaTeX block, unless the spec gives its own."""
+    spec, program = item.spec, item.program
+    if spec.latex:
+        return spec.latex.strip()
+    rows = [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in program.steps]
+    extra, result = _weighted(spec, program.loss, program.weight)
+    rows += [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in extra if name != "per_sample"]
+    if spec.weighting.rule in ("class", "confusion", "per_example"):
+        per_sample = dict(extra)["per_sample"]
+        rows.append(rf"\ell &= \mathrm{{weight}} \cdot {emit.latex(per_sample)}")
+    else:
+        rows.append(rf"\ell &= {emit.latex(result)}")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+# ---------------------------------------------------------------- the views
+
+
+def _usage(view_name: str, key: str, spec: LossSpec, cls: str, factory: str, example: str) -> str:
+    module = f"{spec.name}_{key}"
+    if key == "function":
+        return (
+            f"import keras\n\nfrom {module} import {spec.name}\n\n"
+            f"model.compile(optimizer=\"adam\", loss={spec.name})\n"
+            f"model.save(\"model.keras\")\n\n"
+            f"# Later, in a new process: importing the module registers `{PACKAGE}>{spec.name}`.\n"
+            f"import {module}  # noqa: F401\n\nmodel = keras.saving.load_model(\"model.keras\")\n"
+        )
+    if key == "factory":
+        return (
+            f"import keras\n\nfrom {module} import {factory}\n\n"
+            f"model.compile(optimizer=\"adam\", loss={factory}({example}))\n"
+            f"model.save(\"model.keras\")\n\n"
+            f"# Later, in a new process: make the same call before loading.\n"
+            f"from {module} import {factory}\n\n{factory}({example})\n"
+            f"model = keras.saving.load_model(\"model.keras\")\n"
+        )
+    return (
+        f"import keras\n\nfrom {module} import {cls}\n\n"
+        f"model.compile(optimizer=\"adam\", loss={cls}({example}))\n"
+        f"model.save(\"model.keras\")\n\n"
+        f"# Later, in a new process: importing the module registers `{PACKAGE}>{cls}`;\n"
+        f"# the parameters come back from the file.\n"
+        f"import {module}  # noqa: F401\n\nmodel = keras.saving.load_model(\"model.keras\")\n"
+    )
+
+
+_PITFALLS = {
+    "function": (
+        "The function always runs with the default parameters: the saved model records only its"
+        " name. Import the module before `load_model`, or Keras cannot find the name."
+    ),
+    "factory": (
+        "Parameters are not stored in the file. The factory registers its function under a name"
+        " that spells the call, so loading works only after the same call has been made in the"
+        " loading process; with other values, `load_model` fails and the message names the call to"
+        " make. It never runs silently with other values."
+    ),
+    "class": (
+        "The safest form: every parameter is saved by `get_config` and restored by `load_model`,"
+        " also with `safe_mode=True`. Import the module before loading."
+    ),
+}
+
+
+def loss_view(item: LoadedSpec) -> LossView:
+    spec = item.spec
+    params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
+    names = [p.name for p in params]
+    factory = f"make_{spec.name}"
+    cls = class_name(spec)
+    sig_params = ", ".join(f"{p.name}={p.default_code}" for p in params)
+    signature = "y_true, y_pred" + (f", *, {sig_params}" if params else "")
+    init = ", ".join(
+        ["self"] + [f"{p.name}={p.default_code}" for p in params] + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
+    )
+    registered = f'f"{factory}(' + ", ".join(f"{n}={{{n}!r}}" for n in names) + ')"'
+    example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
+    forms = tuple(
+        FormView(
+            key=key,
+            label=label,
+            filename=f"{spec.name}_{key}.py",
+            usage_lines=tuple(_usage(spec.name, key, spec, cls, factory, example).splitlines()),
+            pitfall=_PITFALLS[key],
+        )
+        for key, label in (("function", "Function"), ("factory", "Factory"), ("class", "Loss subclass"))
+    )
+    y_true_doc = spec.inputs.y_true.doc or _TARGET_DOCS[spec.inputs.y_true.kind]
+    if spec.weighting.rule == "per_example":
+        y_true_doc += f" Per-example weight tables are packed behind the labels: see `pack_{spec.name}`."
+    y_pred_doc = spec.inputs.y_pred.doc or _PREDICTION_DOCS[spec.inputs.y_pred.kind]
+    if spec.inputs.y_pred.logits_when:
+        y_pred_doc += f" Logits when `{spec.inputs.y_pred.logits_when}` is true."
+    rule = spec.weighting.rule
+    weighting_text = _WEIGHTING_TEXT[rule].format(
+        ref=getattr(spec.weighting, "weights", None) or getattr(spec.weighting, "table", ""),
+        pack=f"pack_{spec.name}",
+    )
+    keras_text = ""
+    if spec.keras is not None:
+        args = ", ".join(f"{k}={v!r}" for k, v in spec.keras.args.items())
+        keras_text = f"`keras.losses.{spec.keras.loss}({args})`"
+        if spec.keras.note:
+            keras_text += f". {spec.keras.note.strip()}"
+    return LossView(
+        name=spec.name,
+        class_name=cls,
+        factory_name=factory,
+        closure_name=f"{spec.name}_loss",
+        pack_name=f"pack_{spec.name}" if rule == "per_example" else "",
+        package=PACKAGE,
+        title=spec.title.strip(),
+        task=spec.task,
+        summary=" ".join(spec.summary.split()),
+        summary_lines=wrap(spec.summary, DOC_WIDTH - 4),
+        params=params,
+        signature=signature,
+        init_signature=init,
+        factory_signature=f"*, {sig_params}" if params else "",
+        call_kwargs=", ".join(f"{n}={n}" for n in names),
+        self_kwargs=", ".join(f"{n}=self.{n}" for n in names),
+        registered_name=registered,
+        y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
+        y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
+        body=body(item),
+        latex=latex(item),
+        weighting_text=weighting_text,
+        notes=(spec.notes or "").strip(),
+        keras_text=keras_text,
+        references=tuple(spec.references),
+        forms=forms,
+    )
+
+
+def catalog_view(items: list[LoadedSpec]) -> CatalogView:
+    entries = tuple(
+        CatalogEntry(
+            name=i.spec.name,
+            title=i.spec.title.strip(),
+            task=i.spec.task,
+            summary=wrap(i.spec.summary, 10_000)[0].split(". ")[0].rstrip(".") + ".",
+            parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
+        )
+        for i in sorted(items, key=_task_then_name)
+    )
+    return CatalogView(entries)
+
+
+def _task_then_name(item: LoadedSpec) -> tuple[str, str]:
+    return (item.spec.task, item.spec.name)

@@ -1,0 +1,76 @@
+"""The render model: frozen plain data that templates print without computing anything.
+
+Every string here is final: Python source, LaTeX or Markdown, produced by
+:mod:`generator.lower`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ParamView:
+    name: str
+    type: str
+    doc: str
+    default_code: str  # Python literal for signatures: ``2.0``, ``((1.0, 0.0), (0.0, 1.0))``
+    default_text: str  # the default as shown on the page
+    coerce_code: str  # normalises a user value: ``float(gamma)``
+    range_text: str  # ``>= 0.0``, ``[0.0, 1.0]``, ``any``
+    doc_lines: tuple[str, ...]  # the ``Args:`` entry, wrapped, without indentation
+
+
+@dataclass(frozen=True)
+class FormView:
+    """One implementation form as shown on a page."""
+
+    key: str  # function | factory | class
+    label: str  # tab label
+    filename: str  # the self-contained module
+    usage_lines: tuple[str, ...]  # compile / save / reload snippet
+    pitfall: str  # Markdown
+
+
+@dataclass(frozen=True)
+class LossView:
+    name: str
+    class_name: str
+    factory_name: str
+    closure_name: str
+    pack_name: str  # empty unless the per_example rule packs tables into y_true
+    package: str
+    title: str
+    task: str
+    summary: str
+    summary_lines: tuple[str, ...]  # the docstring paragraph, wrapped
+    params: tuple[ParamView, ...]
+    signature: str  # ``y_true, y_pred, *, gamma=2.0``
+    init_signature: str  # ``self, gamma=2.0, ..., reduction=..., name=..., dtype=None``
+    factory_signature: str  # ``*, gamma=2.0``
+    call_kwargs: str  # ``gamma=gamma``
+    self_kwargs: str  # ``gamma=self.gamma``
+    registered_name: str  # f-string source naming a factory call
+    y_true_lines: tuple[str, ...]
+    y_pred_lines: tuple[str, ...]
+    body: tuple[str, ...]
+    latex: str
+    weighting_text: str  # Markdown: the weighting rule in words
+    notes: str
+    keras_text: str  # Markdown: the Keras twin, if any
+    references: tuple[str, ...]
+    forms: tuple[FormView, ...]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    title: str
+    task: str
+    summary: str
+    parameters: str
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    entries: tuple[CatalogEntry, ...]

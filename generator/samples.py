@@ -1,0 +1,156 @@
+"""Inputs and parameter values to exercise a loss with, derived from its spec.
+
+Used by the checker and the tests. NumPy only (no Keras), seeded, deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.spec import LossSpec, Parameter
+
+BATCH = 8
+FEATURES = 4
+
+
+@dataclass(frozen=True)
+class Batch:
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    logits: bool  # whether y_pred holds logits
+    label: str  # what this batch is, for reports
+
+
+def classes(spec: LossSpec) -> int:
+    """The width of the last axis: the size of a vector/matrix parameter if there is one."""
+    for param in spec.parameters.values():
+        if param.type in ("vector", "matrix"):
+            return len(param.default)
+    return FEATURES
+
+
+def _alternative(param: Parameter) -> object:
+    low = -np.inf if param.min is None else param.min
+    high = np.inf if param.max is None else param.max
+
+    def inside(value: float) -> float:
+        return float(min(max(value, low), high))
+
+    if param.type == "bool":
+        return not param.default
+    if param.type == "int":
+        return int(param.default + 1 if param.default + 1 <= high else param.default - 1)
+    if param.type == "float":
+        d = float(param.default)
+        if np.isfinite(high) and d != high:
+            return (d + high) / 2 if np.isfinite(low) or d < high else d
+        return inside(d * 1.5 + 0.5) if d * 1.5 + 0.5 != d else inside(d + 1.0)
+    if param.type == "vector":
+        return [inside(0.5 + 0.5 * i) for i in range(len(param.default))]
+    n = len(param.default)
+    return [[inside(1.0 + 0.5 * ((3 * i + j) % 4)) for j in range(len(param.default[0]))] for i in range(n)]
+
+
+def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
+    """``defaults`` and ``changed`` (every parameter moved off its default, within bounds)."""
+    defaults = {n: p.default for n, p in spec.parameters.items()}
+    changed = {n: _alternative(p) for n, p in spec.parameters.items()}
+    return {"defaults": defaults, "changed": changed}
+
+
+def uses_logits(spec: LossSpec, params: dict[str, object]) -> bool:
+    flag = spec.inputs.y_pred.logits_when
+    return bool(flag and params.get(flag))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
+    """Random ``y_true`` of the spec's kind (unpacked)."""
+    c = classes(spec)
+    kind = spec.inputs.y_true.kind
+    if kind == "real":
+        return rng.normal(size=(batch, c))
+    if kind == "nonnegative":
+        return rng.uniform(0.0, 2.0, size=(batch, c))
+    if kind == "binary":
+        return rng.integers(0, 2, size=(batch, c)).astype(float)
+    if kind == "signed":
+        return rng.choice([-1.0, 1.0], size=(batch, c))
+    if kind == "one_hot":
+        return np.eye(c)[rng.integers(0, c, size=batch)]
+    if kind == "labels":
+        return rng.integers(0, c, size=(batch,)).astype(float)
+    return _softmax(rng.normal(size=(batch, c)))
+
+
+def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int = BATCH) -> np.ndarray:
+    """Random ``y_pred`` of the spec's kind; logits when ``logits``."""
+    c = classes(spec)
+    kind = spec.inputs.y_pred.kind
+    if logits or kind == "real":
+        return rng.normal(scale=2.0, size=(batch, c))
+    if kind == "nonnegative":
+        return rng.uniform(0.0, 2.0, size=(batch, c))
+    if kind == "probability":
+        return rng.uniform(0.02, 0.98, size=(batch, c))
+    return _softmax(rng.normal(size=(batch, c)))
+
+
+def tables(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
+    """Per-example weight tables for the ``per_example`` rule."""
+    c = classes(spec)
+    return rng.uniform(0.5, 2.0, size=(batch, c, c))
+
+
+def pack(y_true: np.ndarray, weight_tables: np.ndarray) -> np.ndarray:
+    """The layout the ``per_example`` rule expects: labels, then each flattened table."""
+    return np.concatenate([y_true, weight_tables.reshape(len(y_true), -1)], axis=-1)
+
+
+def random_batch(spec: LossSpec, params: dict[str, object], seed: int) -> Batch:
+    rng = np.random.default_rng(seed)
+    logits = uses_logits(spec, params)
+    y_true = targets(spec, rng)
+    y_pred = predictions(spec, rng, logits)
+    if spec.weighting.rule == "per_example":
+        y_true = pack(y_true, tables(spec, rng))
+    return Batch(y_true.astype("float32"), y_pred.astype("float32"), logits, f"random (seed {seed})")
+
+
+def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
+    """Inputs at the edges of the domain: exact 0 and 1 probabilities, logits of +-100,
+    zero and large regression values, predictions equal to targets."""
+    c = classes(spec)
+    logits = uses_logits(spec, params)
+    rng = np.random.default_rng(0)
+    y_true = targets(spec, rng)
+    kind = spec.inputs.y_pred.kind
+    out: list[tuple[str, np.ndarray, np.ndarray]] = []
+    if logits:
+        signs = np.where(np.arange(c) % 2 == 0, 1.0, -1.0)
+        out.append(("logits = +-100", y_true, np.tile(100.0 * signs, (BATCH, 1))))
+        out.append(("logits = 0", y_true, np.zeros((BATCH, c))))
+    elif kind == "probability":
+        out.append(("y_pred = 0", y_true, np.zeros((BATCH, c))))
+        out.append(("y_pred = 1", y_true, np.ones((BATCH, c))))
+    elif kind == "distribution":
+        hot = np.eye(c)[np.arange(BATCH) % c]
+        out.append(("y_pred one-hot (zeros elsewhere)", y_true, hot))
+        out.append(("y_pred one-hot on another class", y_true, np.roll(hot, 1, axis=-1)))
+    else:
+        zero_true = np.zeros_like(y_true) if spec.inputs.y_true.kind in ("real", "nonnegative") else y_true
+        out.append(("y_pred = y_true = 0", zero_true, np.zeros((BATCH, c))))
+        out.append(("y_pred = y_true", y_true, np.array(y_true, dtype=float).reshape(BATCH, -1)[:, :c] if y_true.ndim == 2 else np.zeros((BATCH, c))))
+        out.append(("y_pred = 1e3", y_true, np.full((BATCH, c), 1e3)))
+    batches = []
+    for label, t, p in out:
+        if spec.weighting.rule == "per_example":
+            t = pack(t, tables(spec, rng))
+        batches.append(Batch(np.asarray(t, dtype="float32"), np.asarray(p, dtype="float32"), logits, label))
+    return batches

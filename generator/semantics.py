@@ -1,0 +1,235 @@
+"""Checks across fields of a spec that pydantic alone cannot make.
+
+Input: a :class:`~generator.spec.LossSpec` that passed the schema. Output: a
+:class:`Program` (the parsed formula) or a list of :class:`Problem` s, each with the
+location tuple of the offending field, so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+from generator.formula import FormulaError, Node, Scope, parse, refs
+from generator.spec import LossSpec, Parameter
+from generator.vocabulary import FUNCTIONS, INPUTS, RESERVED
+
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DENSE_TARGETS = ("one_hot", "labels", "distribution")
+
+
+@dataclass(frozen=True)
+class Problem:
+    loc: tuple
+    message: str
+    column: int | None = None  # 1-based column inside a formula, when known
+
+
+@dataclass(frozen=True)
+class Program:
+    """The parsed formula of a spec, in step order."""
+
+    steps: tuple[tuple[str, Node], ...]
+    loss: Node
+    weight: Node | None = None  # the ``value`` weighting rule's formula
+
+
+def class_name(spec: LossSpec) -> str:
+    """The subclass name: the spec's ``class_name``, or the CamelCase of its ``name``."""
+    if spec.class_name:
+        return spec.class_name
+    return "".join(part.capitalize() for part in spec.name.split("_"))
+
+
+def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
+    problems: list[Problem] = []
+    _check_names(spec, problems)
+    for pname, param in spec.parameters.items():
+        _check_parameter(pname, param, problems)
+    _check_inputs(spec, problems)
+    program = _check_formula(spec, problems)
+    _check_weighting(spec, problems)
+    _check_references(spec, problems)
+    return (None if problems else program), problems
+
+
+def _name_problem(value: str, what: str) -> str | None:
+    if not IDENTIFIER.match(value):
+        return f"{what} `{value}` is not a valid Python identifier"
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return f"{what} `{value}` is a Python keyword"
+    if value.startswith("__"):
+        return f"{what} `{value}` may not start with `__`"
+    return None
+
+
+def _check_names(spec: LossSpec, problems: list[Problem]) -> None:
+    message = _name_problem(spec.name, "name")
+    if message is None and not SNAKE.match(spec.name):
+        message = f"name `{spec.name}` must be snake_case: lower-case letters, digits and single underscores"
+    if message is None and spec.name in RESERVED:
+        message = f"name `{spec.name}` is reserved"
+    if message:
+        problems.append(Problem(("name",), message))
+    if spec.class_name is not None and not CAMEL.match(spec.class_name):
+        problems.append(Problem(("class_name",), f"class_name `{spec.class_name}` must be CamelCase, like `BinaryFocal`"))
+
+
+def _local_name_problem(value: str, what: str) -> str | None:
+    message = _name_problem(value, what)
+    if message:
+        return message
+    if value in RESERVED or value in INPUTS:
+        return f"{what} `{value}` is reserved"
+    if value in FUNCTIONS:
+        return f"{what} `{value}` is the name of a formula function"
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> None:
+    base = ("parameters", pname)
+    message = _local_name_problem(pname, "parameter name")
+    if message:
+        problems.append(Problem(base, message))
+    default = param.default
+    values: list[object]
+    if param.type == "float":
+        ok, values, expected = _is_number(default), [default], "a number"
+    elif param.type == "int":
+        ok, values, expected = isinstance(default, int) and not isinstance(default, bool), [default], "a whole number"
+    elif param.type == "bool":
+        ok, values, expected = isinstance(default, bool), [], "true or false"
+    elif param.type == "vector":
+        ok = isinstance(default, list) and bool(default) and all(_is_number(v) for v in default)
+        values, expected = (default if ok else []), "a non-empty list of numbers"
+    else:
+        ok = (
+            isinstance(default, list)
+            and bool(default)
+            and all(isinstance(row, list) and row and all(_is_number(v) for v in row) for row in default)
+        )
+        values, expected = ([v for row in default for v in row] if ok else []), "a list of rows of numbers"
+        if ok and len({len(row) for row in default}) > 1:
+            lengths = ", ".join(str(len(row)) for row in default)
+            problems.append(Problem((*base, "default"), f"matrix rows must have equal lengths, got {lengths}"))
+    if not ok:
+        problems.append(Problem((*base, "default"), f"a {param.type} parameter needs {expected} as default, got {default!r}"))
+        return
+    if param.type == "bool" and (param.min is not None or param.max is not None):
+        problems.append(Problem(base, "a bool parameter cannot have min or max"))
+    if param.min is not None and param.max is not None and param.min > param.max:
+        problems.append(Problem((*base, "min"), f"min ({param.min}) is larger than max ({param.max})"))
+        return
+    for value in values:
+        if param.min is not None and value < param.min:
+            problems.append(Problem((*base, "default"), f"default {value} is below the minimum {param.min}"))
+            return
+        if param.max is not None and value > param.max:
+            problems.append(Problem((*base, "default"), f"default {value} is above the maximum {param.max}"))
+            return
+
+
+def _flags(spec: LossSpec) -> frozenset[str]:
+    return frozenset(n for n, p in spec.parameters.items() if p.type == "bool")
+
+
+def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
+    flag = spec.inputs.y_pred.logits_when
+    if flag is not None and flag not in _flags(spec):
+        problems.append(Problem(("inputs", "y_pred", "logits_when"), f"`{flag}` is not a bool parameter of this spec"))
+
+
+def _parse(text: str, scope: Scope, loc: tuple, problems: list[Problem]) -> Node | None:
+    try:
+        return parse(text, scope)
+    except FormulaError as exc:
+        problems.append(Problem(loc, exc.message, exc.column))
+        return None
+
+
+def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
+    names = {n: "input" for n in INPUTS}
+    names.update({n: "param" for n in spec.parameters})
+    flags = _flags(spec)
+    steps: list[tuple[str, Node]] = []
+    ok = True
+    for sname, text in spec.formula.steps.items():
+        loc = ("formula", "steps", sname)
+        message = _local_name_problem(sname, "step name")
+        if message is None and sname in spec.parameters:
+            message = f"step name `{sname}` is already a parameter"
+        if message:
+            problems.append(Problem(loc, message))
+            ok = False
+            continue
+        node = _parse(text, Scope(dict(names), flags), loc, problems)
+        if node is None:
+            ok = False
+        else:
+            steps.append((sname, node))
+        names[sname] = "step"
+    loss = _parse(spec.formula.loss, Scope(dict(names), flags), ("formula", "loss"), problems)
+    weight = None
+    if spec.weighting.rule == "value":
+        weight = _parse(spec.weighting.weight, Scope(dict(names), flags), ("weighting", "weight"), problems)
+        ok = ok and weight is not None
+    if not ok or loss is None:
+        return None
+    used = refs(loss) | (refs(weight) if weight is not None else set())
+    for _, node in steps:
+        used |= refs(node)
+    for sname, _ in steps:
+        if sname not in used:
+            problems.append(Problem(("formula", "steps", sname), f"step `{sname}` is never used"))
+    rule_params = {getattr(spec.weighting, "weights", None), getattr(spec.weighting, "table", None)}
+    for pname in spec.parameters:
+        if pname not in used and pname not in rule_params and pname != spec.inputs.y_pred.logits_when:
+            problems.append(Problem(("parameters", pname), f"parameter `{pname}` is not used by the formula"))
+    for pname, param in spec.parameters.items():
+        if param.type in ("vector", "matrix") and pname in used and pname in rule_params:
+            problems.append(Problem(("parameters", pname), f"parameter `{pname}` is a weighting table; do not use it in the formula too"))
+    return Program(tuple(steps), loss, weight)
+
+
+def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
+    w = spec.weighting
+    target = spec.inputs.y_true.kind
+    if w.rule in ("class", "confusion", "per_example") and target not in DENSE_TARGETS:
+        allowed = ", ".join(DENSE_TARGETS)
+        problems.append(
+            Problem(("weighting", "rule"), f"rule `{w.rule}` needs class targets (inputs.y_true.kind one of {allowed}), not `{target}`")
+        )
+    if w.rule == "per_example" and target != "one_hot":
+        problems.append(Problem(("weighting", "rule"), "rule `per_example` packs tables behind one-hot targets: set inputs.y_true.kind to one_hot"))
+    if w.rule == "class":
+        param = spec.parameters.get(w.weights)
+        if param is None or param.type != "vector":
+            problems.append(Problem(("weighting", "weights"), f"`{w.weights}` must name a vector parameter"))
+    if w.rule == "confusion":
+        param = spec.parameters.get(w.table)
+        if param is None or param.type != "matrix":
+            problems.append(Problem(("weighting", "table"), f"`{w.table}` must name a matrix parameter"))
+        elif isinstance(param.default, list) and any(isinstance(r, list) and len(r) != len(param.default) for r in param.default):
+            rows = len(param.default)
+            cols = len(param.default[0]) if isinstance(param.default[0], list) else 0
+            problems.append(
+                Problem(("parameters", w.table, "default"), f"a confusion table must be square (classes x classes), got {rows}x{cols}")
+            )
+
+
+def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
+    if spec.keras is not None:
+        for ours in spec.keras.rename:
+            if ours not in spec.parameters:
+                problems.append(Problem(("keras", "rename", ours), f"`{ours}` is not a parameter of this spec"))
+    for i, example in enumerate(spec.examples):
+        for pname in example.params:
+            if pname not in spec.parameters:
+                problems.append(Problem(("examples", i, "params", pname), f"`{pname}` is not a parameter of this spec"))

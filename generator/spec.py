@@ -1,0 +1,134 @@
+"""The spec model: what a loss spec file may contain, validated strictly by pydantic.
+
+Unknown keys are errors. Checks that need more than one field (formula names, parameter
+defaults against their bounds, weighting references) live in :mod:`generator.semantics`
+so that every message can point at the exact field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Task = Literal["regression", "binary", "multiclass", "multilabel", "segmentation", "metric", "ranking", "detection"]
+
+TargetKind = Literal["real", "nonnegative", "binary", "signed", "one_hot", "labels", "distribution"]
+"""What ``y_true`` holds: any reals, reals >= 0, 0/1 flags, -1/+1 flags, one-hot rows,
+integer class ids (shape ``(batch,)`` or ``(batch, 1)``), or rows that sum to one."""
+
+PredictionKind = Literal["real", "nonnegative", "probability", "distribution"]
+"""What ``y_pred`` holds: any reals (logits included), reals >= 0, values in [0, 1], or
+rows that sum to one (softmax outputs)."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Parameter(Strict):
+    type: Literal["float", "int", "bool", "vector", "matrix"]
+    default: Any
+    doc: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+
+
+class Target(Strict):
+    kind: TargetKind = "real"
+    doc: str | None = None
+
+
+class Prediction(Strict):
+    kind: PredictionKind = "real"
+    doc: str | None = None
+    logits_when: str | None = None
+    """A boolean parameter; when it is true, ``y_pred`` holds logits (any reals)."""
+
+
+class Inputs(Strict):
+    y_true: Target = Target()
+    y_pred: Prediction = Prediction()
+
+
+class Formula(Strict):
+    steps: dict[str, str] = {}
+    loss: str
+    reduce: Literal["mean", "sum", "none"] = "mean"
+
+
+class NoWeighting(Strict):
+    rule: Literal["none"]
+
+
+class ValueWeighting(Strict):
+    rule: Literal["value"]
+    weight: str
+    """A formula; each element of the loss term is multiplied by it before the reduction."""
+
+
+class ClassWeighting(Strict):
+    rule: Literal["class"]
+    weights: str
+    """A vector parameter with one weight per class; a sample's loss is multiplied by the
+    weight of its true class."""
+
+
+class ConfusionWeighting(Strict):
+    rule: Literal["confusion"]
+    table: str
+    """A square matrix parameter W; a sample's loss is multiplied by
+    ``W[argmax(y_true), argmax(y_pred)]``."""
+
+
+class PerExampleWeighting(Strict):
+    rule: Literal["per_example"]
+    """Every sample brings its own C-by-C table, packed into ``y_true`` behind the one-hot
+    labels; a sample's loss is multiplied by ``table[argmax(y_true), argmax(y_pred)]``.
+    The generated module has a ``pack_<name>`` helper that builds such targets."""
+
+
+Weighting = Annotated[
+    NoWeighting | ValueWeighting | ClassWeighting | ConfusionWeighting | PerExampleWeighting,
+    Field(discriminator="rule"),
+]
+
+
+class KerasTwin(Strict):
+    """The ``keras.losses`` class this loss must match, used as the test oracle."""
+
+    loss: str
+    args: dict[str, Any] = {}
+    rename: dict[str, str] = {}
+    note: str | None = None
+
+
+class Example(Strict):
+    """A known value: inputs, parameters and the expected per-sample losses."""
+
+    y_true: list[Any]
+    y_pred: list[Any]
+    params: dict[str, Any] = {}
+    expected: list[float]
+    source: str = Field(min_length=1)
+
+
+class LossSpec(Strict):
+    name: str
+    class_name: str | None = None
+    title: str = Field(min_length=1)
+    task: Task
+    summary: str = Field(min_length=1)
+    inputs: Inputs = Inputs()
+    parameters: dict[str, Parameter] = {}
+    formula: Formula
+    weighting: Weighting = NoWeighting(rule="none")
+    latex: str | None = None
+    notes: str | None = None
+    keras: KerasTwin | None = None
+    references: list[str] = []
+    examples: list[Example] = []
+
+
+FIELD_ORDER = tuple(LossSpec.model_fields)
+"""Top-level keys in the order a spec is best written (``lossgen new`` follows it)."""

@@ -1,0 +1,201 @@
+"""The whitelist of the formula language: every function a spec may call.
+
+Each entry says how a call is written three ways: as ``keras.ops`` source for the
+generated modules, as LaTeX for the reference pages, and what it means in words (the
+spec guide's vocabulary table is generated from this list, so the two cannot drift).
+
+Templates are ``str.format`` strings over already-rendered arguments:
+
+* ``{0}``, ``{1}``, ... the argument as a full expression;
+* ``{a0}``, ``{a1}``, ... the argument wrapped in parentheses when it is not atomic;
+* ``{kw}`` (code only) the keyword arguments that differ from their default, ``, axis=-1``;
+* ``{ax}`` (LaTeX only) the index symbol of the reduced axis.
+
+Entries with ``public=False`` are used by weighting rules while lowering and cannot be
+written in a spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# LaTeX precedence levels (higher binds tighter); see ``emit.py``.
+LOW = 0
+SUM = 10
+MUL = 11
+POW = 13
+ATOM = 20
+
+
+@dataclass(frozen=True)
+class Function:
+    """One whitelisted function of the formula language."""
+
+    name: str
+    params: tuple[str, ...]
+    code: str
+    latex: str
+    doc: str
+    keywords: dict[str, object] = field(default_factory=dict)
+    always: tuple[str, ...] = ()
+    latex_prec: int = ATOM
+    public: bool = True
+
+    @property
+    def signature(self) -> str:
+        args = list(self.params)
+        args += [f"{k}={v!r}" for k, v in self.keywords.items()]
+        return f"{self.name}({', '.join(args)})"
+
+
+_REDUCE_KW = {"axis": -1, "keepdims": False}
+_AXIS_KW = {"axis": -1}
+
+
+def _f(name, params, code, latex, doc, **kwargs) -> Function:
+    return Function(name, tuple(params), code, latex, doc, **kwargs)
+
+
+_FUNCTIONS = [
+    # element-wise maths
+    _f("exp", "x", "ops.exp({0})", r"e^{{{0}}}", "e to the power x.", latex_prec=POW),
+    _f("log", "x", "ops.log({0})", r"\log {a0}", "Natural logarithm."),
+    _f("log1p", "x", "ops.log1p({0})", r"\log\left(1 + {0}\right)", "log(1 + x), accurate near 0."),
+    _f("expm1", "x", "ops.expm1({0})", r"\left(e^{{{0}}} - 1\right)", "exp(x) - 1, accurate near 0."),
+    _f("sqrt", "x", "ops.sqrt({0})", r"\sqrt{{{0}}}", "Square root."),
+    _f("square", "x", "ops.square({0})", r"{a0}^{{2}}", "x * x.", latex_prec=POW),
+    _f("abs", "x", "ops.abs({0})", r"\left|{0}\right|", "Absolute value."),
+    _f("sign", "x", "ops.sign({0})", r"\operatorname{{sign}} {a0}", "-1, 0 or 1."),
+    _f("tanh", "x", "ops.tanh({0})", r"\tanh {a0}", "Hyperbolic tangent."),
+    _f("sigmoid", "x", "ops.sigmoid({0})", r"\sigma {a0}", "Logistic function 1 / (1 + exp(-x))."),
+    _f("softplus", "x", "ops.softplus({0})", r"\operatorname{{softplus}} {a0}", "log(1 + exp(x)), stable."),
+    _f("log_sigmoid", "x", "ops.log_sigmoid({0})", r"\log\sigma {a0}", "log(sigmoid(x)), stable for large |x|."),
+    _f("relu", "x", "ops.relu({0})", r"\left[{0}\right]_{{+}}", "max(x, 0)."),
+    _f("power", "xy", "ops.power({0}, {1})", r"{a0}^{{{1}}}", "x to the power y.", latex_prec=POW),
+    _f("maximum", "xy", "ops.maximum({0}, {1})", r"\max\left({0}, {1}\right)", "Element-wise maximum."),
+    _f("minimum", "xy", "ops.minimum({0}, {1})", r"\min\left({0}, {1}\right)", "Element-wise minimum."),
+    _f(
+        "clip",
+        ("x", "low", "high"),
+        "ops.clip({0}, {1}, {2})",
+        r"\operatorname{{clip}}\left({0}, {1}, {2}\right)",
+        "x limited to [low, high].",
+    ),
+    _f(
+        "where",
+        ("condition", "x", "y"),
+        "ops.where({0}, {1}, {2})",
+        r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & \text{{otherwise}} \end{{cases}}",
+        "x where condition holds, else y.",
+        latex_prec=LOW,
+    ),
+    _f("stop_gradient", "x", "ops.stop_gradient({0})", r"\operatorname{{sg}}\left[{0}\right]", "x, with no gradient flowing through it."),
+    # logical
+    _f("logical_and", "xy", "ops.logical_and({0}, {1})", r"{a0} \land {a1}", "Both conditions hold.", latex_prec=LOW),
+    _f("logical_or", "xy", "ops.logical_or({0}, {1})", r"{a0} \lor {a1}", "Either condition holds.", latex_prec=LOW),
+    _f("logical_not", "x", "ops.logical_not({0})", r"\lnot {a0}", "The condition does not hold."),
+    _f("all", "x", "ops.all({0})", r"\forall\, {a0}", "True when x holds everywhere in the batch (one boolean)."),
+    # along an axis
+    _f("softmax", "x", "ops.softmax({0}{kw})", r"\operatorname{{softmax}} {a0}", "Softmax along an axis.", keywords=_AXIS_KW, always=("axis",)),
+    _f(
+        "log_softmax",
+        "x",
+        "ops.log_softmax({0}{kw})",
+        r"\log\operatorname{{softmax}} {a0}",
+        "log(softmax(x)), computed stably.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f(
+        "logsumexp",
+        "x",
+        "ops.logsumexp({0}{kw})",
+        r"\log\sum_{{{ax}}} e^{{{0}}}",
+        "log(sum(exp(x))) along an axis, computed stably.",
+        keywords=_REDUCE_KW,
+        always=("axis",),
+    ),
+    _f(
+        "normalize",
+        "x",
+        "ops.normalize({0}{kw})",
+        r"\frac{{{0}}}{{\lVert {0} \rVert}}",
+        "x divided by its L2 norm along an axis.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f("sum", "x", "ops.sum({0}{kw})", r"\sum_{{{ax}}} {a0}", "Sum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",), latex_prec=SUM),
+    _f(
+        "mean",
+        "x",
+        "ops.mean({0}{kw})",
+        r"\operatorname{{mean}}_{{{ax}}} {a0}",
+        "Mean along an axis (default: the last).",
+        keywords=_REDUCE_KW,
+        always=("axis",),
+        latex_prec=SUM,
+    ),
+    _f("max", "x", "ops.max({0}{kw})", r"\max_{{{ax}}} {a0}", "Maximum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",)),
+    _f("min", "x", "ops.min({0}{kw})", r"\min_{{{ax}}} {a0}", "Minimum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",)),
+    _f(
+        "argmax",
+        "x",
+        "ops.argmax({0}{kw})",
+        r"\operatorname{{argmax}}_{{{ax}}} {a0}",
+        "Index of the largest value along an axis (no gradient).",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f("expand_dims", "x", "ops.expand_dims({0}{kw})", "{0}", "x with a new axis of size 1.", keywords=_AXIS_KW, always=("axis",), latex_prec=LOW),
+    # classes and matrices
+    _f(
+        "one_hot",
+        ("index", "n"),
+        "ops.one_hot({0}, {1}, dtype=y_pred.dtype)",
+        r"\operatorname{{onehot}}\left({0}\right)",
+        "One-hot rows of length n for integer class indices.",
+    ),
+    _f(
+        "labels",
+        "x",
+        'ops.cast(ops.reshape({0}, ops.shape(y_pred)[:-1]), "int32")',
+        "{0}",
+        "Integer class labels, shaped like y_pred without its last axis (accepts (batch,) or (batch, 1)).",
+        latex_prec=LOW,
+    ),
+    _f("num_classes", (), "ops.shape(y_pred)[-1]", "C", "The size of y_pred's last axis."),
+    _f("matmul", "xy", "ops.matmul({0}, {1})", r"{a0}\,{a1}", "Matrix product (also written x @ y).", latex_prec=MUL),
+    _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW),
+    _f("epsilon", (), "keras.config.epsilon()", r"\epsilon", "Keras's fuzz factor, 1e-7 unless configured."),
+    # internal: used by weighting rules only
+    _f("head", ("x", "n"), "{a0}[..., :{1}]", r"{a0}_{{1..{1}}}", "The first n entries of the last axis.", public=False),
+    _f("tail", ("x", "n"), "{a0}[..., {1}:]", r"{a0}_{{{1}+1..}}", "The entries after the first n of the last axis.", public=False),
+    _f("square_table", ("x", "n"), "ops.reshape({0}, (-1, {1}, {1}))", "{0}", "Rows of n*n values as n-by-n tables.", public=False),
+]
+
+FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}
+PUBLIC_FUNCTIONS: dict[str, Function] = {n: f for n, f in sorted(FUNCTIONS.items()) if f.public}
+
+INPUTS = ("y_true", "y_pred")
+"""Names every formula may read."""
+
+RESERVED = frozenset(
+    {
+        "ops",
+        "keras",
+        "self",
+        "name",
+        "reduction",
+        "dtype",
+        "config",
+        "call",
+        "get_config",
+        "from_config",
+        "loss",
+        "registered_name",
+        "weight",
+        "per_sample",
+        "example_table",
+    }
+)
+"""Names a parameter or step may not take: they collide with the generated code."""
