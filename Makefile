@@ -9,6 +9,7 @@ REFERENCE := docs/reference
 # Quiet TensorFlow's start-up chatter; tests pin the backend they use.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup generate site test lint golden clean
 
@@ -30,7 +31,7 @@ site: generate
 
 ## test: the whole test suite
 test: setup
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## lint: ruff on the project's own code
 lint: setup

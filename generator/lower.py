@@ -251,6 +251,18 @@ _PITFALLS = {
 }
 
 
+def _registered_name(factory: str, names: list[str]) -> tuple[str, ...]:
+    """String-literal parts, one per parameter, of the name a factory registers: the call
+    itself, such as ``make_huber(delta=2.0)``."""
+    if not names:
+        return (f'"{factory}()"',)
+    parts = [f'"{factory}("']
+    for i, n in enumerate(names):
+        end = ")" if i == len(names) - 1 else ", "
+        parts.append(f'f"{n}={{{n}!r}}{end}"')
+    return tuple(parts)
+
+
 def loss_view(item: LoadedSpec) -> LossView:
     spec = item.spec
     params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
@@ -262,7 +274,7 @@ def loss_view(item: LoadedSpec) -> LossView:
     init = ", ".join(
         ["self"] + [f"{p.name}={p.default_code}" for p in params] + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
-    registered = f'f"{factory}(' + ", ".join(f"{n}={{{n}!r}}" for n in names) + ')"'
+    registered = _registered_name(factory, names)
     example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
     forms = tuple(
         FormView(

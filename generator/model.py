@@ -50,7 +50,7 @@ class LossView:
     factory_signature: str  # ``*, gamma=2.0``
     call_kwargs: str  # ``gamma=gamma``
     self_kwargs: str  # ``gamma=self.gamma``
-    registered_name: str  # f-string source naming a factory call
+    registered_name: tuple[str, ...]  # string-literal parts that spell a factory call
     y_true_lines: tuple[str, ...]
     y_pred_lines: tuple[str, ...]
     body: tuple[str, ...]

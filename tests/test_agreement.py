@@ -1,0 +1,96 @@
+"""The three forms agree, return one value per sample, and match an independent oracle.
+
+Oracles: the ``keras.losses`` twin named in the spec (compared on random inputs), or a
+float64 NumPy reference written here from the loss's published definition, independent
+of the spec's formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SPECS, catalog_names
+
+from generator import samples
+from generator.checker import Forms, forms_of, import_path
+from generator.loader import load_spec
+from generator.pipeline import build
+
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("catalog") / "out"
+    build(SPECS, out)
+    return out
+
+
+def _forms(built, name) -> tuple:
+    item = load_spec(SPECS / f"{name}.yaml")
+    module = import_path(built / "code" / f"{name}.py", f"lossgen_test_{name}")
+    return item, forms_of(module, item)
+
+
+def _np(x):
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def _batches(item, params):
+    return [samples.random_batch(item.spec, params, seed) for seed in range(3)] + samples.edge_batches(item.spec, params)
+
+
+@pytest.mark.parametrize("params_label", ["defaults", "changed"])
+@pytest.mark.parametrize("name", catalog_names())
+def test_forms_agree_and_return_one_value_per_sample(built, name, params_label):
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)[params_label]
+    for batch in _batches(item, params):
+        function = _np(forms.function(params)(batch.y_true, batch.y_pred))
+        factory = _np(forms.factory(params)(batch.y_true, batch.y_pred))
+        subclass = _np(forms.subclass(params)(batch.y_true, batch.y_pred))
+        assert function.shape == (samples.BATCH,), batch.label
+        np.testing.assert_allclose(factory, function, rtol=RTOL, atol=ATOL, err_msg=batch.label)
+        np.testing.assert_allclose(subclass, function, rtol=RTOL, atol=ATOL, err_msg=batch.label)
+    if params_label == "defaults":
+        # The function form at its defaults is what `loss=<name>` compiles to.
+        plain = getattr(forms.module, forms.view_name)
+        batch = samples.random_batch(item.spec, params, 0)
+        np.testing.assert_allclose(
+            _np(plain(batch.y_true, batch.y_pred)), _np(forms.function(params)(batch.y_true, batch.y_pred))
+        )
+
+
+def _twins():
+    return [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.keras is not None]
+
+
+@pytest.mark.parametrize("params_label", ["defaults", "changed"])
+@pytest.mark.parametrize("name", _twins())
+def test_matches_keras_twin(built, name, params_label):
+    import keras
+
+    item, forms = _forms(built, name)
+    twin = item.spec.keras
+    params = samples.parameter_sets(item.spec)[params_label]
+    kwargs = dict(twin.args)
+    kwargs.update({twin.rename.get(k, k): v for k, v in params.items()})
+    reference = getattr(keras.losses, twin.loss)(**kwargs, reduction=None)
+    for seed in range(5):
+        batch = samples.random_batch(item.spec, params, seed)
+        ours = _np(forms.subclass(params)(batch.y_true, batch.y_pred))
+        theirs = _np(reference(batch.y_true, batch.y_pred))
+        np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=f"seed {seed}")
+
+
+def test_keras_twins_are_not_trivially_equal_to_mse(built):
+    """Guard against an oracle test that cannot fail: different losses give different values."""
+    import keras
+
+    batch = samples.random_batch(load_spec(SPECS / "mse.yaml").spec, {}, 0)
+    mse = _np(keras.losses.MeanSquaredError(reduction=None)(batch.y_true, batch.y_pred))
+    mae = _np(keras.losses.MeanAbsoluteError(reduction=None)(batch.y_true, batch.y_pred))
+    assert not np.allclose(mse, mae)

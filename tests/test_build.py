@@ -1,0 +1,127 @@
+"""`lossgen build`: deterministic, fast, Keras-free, ruff-clean, atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SPECS, catalog_names, run_cli
+
+from generator.formatting import ruff_binary
+from generator.write import MARKER
+
+RUFF_RULES = "E,W,F,I,B,UP,N,C4,SIM"
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def catalog_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "out"
+    result = run_cli("build", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_build_writes_every_form_and_page(catalog_build):
+    names = catalog_names()
+    assert len(names) >= 17
+    for name in names:
+        for suffix in ("", "_function", "_factory", "_class"):
+            assert (catalog_build / "code" / f"{name}{suffix}.py").is_file()
+        assert (catalog_build / f"{name}.md").is_file()
+    assert (catalog_build / "index.md").is_file()
+    assert (catalog_build / MARKER).is_file()
+
+
+def test_build_is_deterministic_across_runs_and_hash_seeds(tmp_path):
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        result = run_cli("build", "--out", str(out), env={"PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        trees.append(_tree(out))
+    assert trees[0] == trees[1]
+
+
+def test_build_does_not_import_keras_and_is_fast(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        start = time.perf_counter()
+        from generator.cli import main
+        try:
+            main(["build", "--out", {str(tmp_path / "out")!r}])
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+        elapsed = time.perf_counter() - start
+        heavy = sorted(m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules)
+        print(elapsed, ",".join(heavy) or "-")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    elapsed, heavy = result.stdout.split()
+    assert heavy == "-", f"lossgen build imported {heavy}"
+    assert float(elapsed) < 2.0, f"lossgen build took {elapsed} s"
+
+
+def test_generated_code_is_ruff_clean(catalog_build):
+    code = catalog_build / "code"
+    ruff = ruff_binary()
+    check = [ruff, "check", "--isolated", f"--select={RUFF_RULES}", "--line-length=88", "--target-version=py310"]
+    result = subprocess.run([*check, str(code)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    fmt = [ruff, "format", "--isolated", "--check", "--line-length=88", str(code)]
+    result = subprocess.run(fmt, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_code_imports_only_keras(catalog_build):
+    for path in sorted((catalog_build / "code").glob("*.py")):
+        imports = [line for line in path.read_text().splitlines() if line.startswith(("import ", "from "))]
+        assert imports == ["import keras", "from keras import ops"], path.name
+        assert "lambda" not in path.read_text(), path.name
+
+
+def test_build_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    result = run_cli("build", "--out", str(precious))
+    assert result.returncode == 2
+    assert "refusing to replace" in result.stderr
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_rebuild_replaces_stale_files(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--out", str(out)).returncode == 0
+    (out / "stale.md").write_text("old")
+    assert run_cli("build", "--out", str(out)).returncode == 0
+    assert not (out / "stale.md").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary folders left behind"
+
+
+def test_build_of_a_bad_catalog_leaves_previous_output_untouched(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "mse.yaml").write_text((SPECS / "mse.yaml").read_text())
+    out = tmp_path / "out"
+    assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
+    before = _tree(out)
+    (specs / "broken.yaml").write_text("name: broken\ntitle: B\ntask: regression\nsummary: s\nformula:\n  loss: nope\n")
+    result = run_cli("build", "--specs", str(specs), "--out", str(out))
+    assert result.returncode == 2
+    assert "broken.yaml:6:9: formula.loss: undefined name `nope`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _tree(out) == before

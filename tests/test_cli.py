@@ -1,0 +1,80 @@
+"""The CLI as a user runs it: a fresh process per command."""
+
+from __future__ import annotations
+
+import ast
+
+from conftest import SPECS, catalog_names, run_cli
+
+
+def test_list_shows_every_catalog_loss_first_on_its_line():
+    result = run_cli("list")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == catalog_names()
+
+
+def test_generate_by_catalog_name_and_by_path_agree():
+    by_name = run_cli("generate", "huber")
+    by_path = run_cli("generate", str(SPECS / "huber.yaml"))
+    assert by_name.returncode == by_path.returncode == 0
+    assert by_name.stdout == by_path.stdout
+    tree = ast.parse(by_name.stdout)
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    assert defined == {"huber", "make_huber", "Huber"}
+
+
+def test_generate_single_form_to_file(tmp_path):
+    target = tmp_path / "focal.py"
+    result = run_cli("generate", "binary_focal", "--form", "class", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    defined = {node.name for node in ast.parse(target.read_text()).body if hasattr(node, "name")}
+    assert defined == {"binary_focal", "BinaryFocal"}
+
+
+def test_generate_unknown_spec_is_an_input_error():
+    result = run_cli("generate", "no_such_loss")
+    assert result.returncode == 2
+    assert "no such spec file, and no catalog loss of that name" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_new_writes_a_starter_that_passes_check(tmp_path):
+    result = run_cli("new", "my_loss", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    spec = tmp_path / "my_loss.yaml"
+    assert spec.is_file()
+    again = run_cli("new", "my_loss", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    checked = run_cli("check", str(spec), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "0 failed" in checked.stdout
+
+
+def test_new_rejects_a_bad_name(tmp_path):
+    result = run_cli("new", "My-Loss", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "snake_case" in result.stderr
+
+
+UNSAFE = """\
+name: unsafe_log
+title: Unsafe log loss
+task: binary
+summary: Crossentropy written without clipping, so log(0) appears at the edges.
+inputs:
+  y_true: {kind: binary}
+  y_pred: {kind: probability}
+formula:
+  loss: -(y_true * log(y_pred) + (1 - y_true) * log(1 - y_pred))
+"""
+
+
+def test_check_fails_on_an_unsafe_log_and_names_the_input(tmp_path):
+    spec = tmp_path / "unsafe_log.yaml"
+    spec.write_text(UNSAFE)
+    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+    assert failing and all("finite at the edges" in line for line in failing)
+    assert "at y_pred = 0" in result.stdout

@@ -1,0 +1,118 @@
+"""The formula language: what it accepts, what it rejects, and that printing keeps meaning."""
+
+from __future__ import annotations
+
+import math
+import re
+import types
+
+import numpy as np
+import pytest
+
+from generator import emit
+from generator.formula import FormulaError, Scope, parse
+from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+
+SCOPE = Scope({"a": "param", "b": "param", "c": "param", "y_true": "input", "y_pred": "input", "flag": "param"}, frozenset({"flag"}))
+
+# Expressions whose meaning depends on precedence and associativity.
+PRECEDENCE_CASES = [
+    "a - (b - c)",
+    "a - b - c",
+    "a / (b * c)",
+    "a / b * c",
+    "-a ** 2",
+    "(-a) ** 2",
+    "a ** b ** c",
+    "(a ** b) ** c",
+    "-(a + b) * c",
+    "2 * -a",
+    "a - -b",
+    "(a + b) / (a - c)",
+    "1 - (a - 2) ** 2",
+    "a if flag else b - c",
+    "(a if flag else b) - c",
+]
+
+_NUMPY_OPS = types.SimpleNamespace(power=np.power, exp=np.exp, log=np.log, square=np.square, abs=np.abs)
+
+
+@pytest.mark.parametrize("text", PRECEDENCE_CASES)
+@pytest.mark.parametrize("flag", [True, False])
+def test_printed_code_has_the_meaning_of_the_formula(text, flag):
+    values = {"a": 1.7, "b": 0.6, "c": 2.3, "flag": flag}
+    expected = eval(text, {}, dict(values))  # the test's own literal strings, not spec text
+    printed = emit.code(parse(text, SCOPE))
+    actual = eval(printed, {"ops": _NUMPY_OPS}, dict(values))
+    assert math.isclose(actual, expected, rel_tol=1e-12), printed
+
+
+def test_printing_adds_no_needless_parentheses():
+    assert emit.code(parse("a * b + c", SCOPE)) == "a * b + c"
+    assert emit.code(parse("(a * b) + c", SCOPE)) == "a * b + c"
+    assert emit.code(parse("exp(-a * y_true)", SCOPE)) == "ops.exp(-a * y_true)"
+    assert emit.code(parse("mean(y_pred)", SCOPE)) == "ops.mean(y_pred, axis=-1)"
+    assert emit.code(parse("sum(y_pred, axis=0, keepdims=True)", SCOPE)) == "ops.sum(y_pred, axis=0, keepdims=True)"
+    assert emit.code(parse("y_true @ y_pred", SCOPE)) == "ops.matmul(y_true, y_pred)"
+    assert emit.code(parse("where(y_pred <= a, 1, 0)", SCOPE)) == "ops.where(ops.less_equal(y_pred, a), 1, 0)"
+
+
+REJECTED = [
+    ("y_pred.mean()", "attribute access not allowed"),
+    ("().__class__", "attribute access not allowed"),
+    ("__import__('os')", "name `__import__` is not allowed"),
+    ("import os", "statements such as `import` are not allowed"),
+    ("lambda: 1", "lambda not allowed"),
+    ("eval('1')", "unknown function `eval`"),
+    ("open('x')", "unknown function `open`"),
+    ("exp", "`exp` is a function"),
+    ("a(1)", "`a` is not a function"),
+    ("y_pred[0]", "subscripts not allowed"),
+    ("'text'", "only numbers are allowed as constants"),
+    ("[y_pred for y_pred in y_true]", "comprehensions not allowed"),
+    ("a // b", "operator `//` is not allowed"),
+    ("a < b < c", "chained comparisons are not allowed"),
+    ("flag + 1", "boolean parameter `flag` can only be used"),
+    ("a if y_pred else b", "must be a boolean parameter"),
+    ("exp(a, b)", "exp() takes 1 argument(s), got 2"),
+    ("mean(a, axis=a)", "axis must be a whole number"),
+    ("mean(a, dims=1)", "unknown keyword `dims`"),
+    ("zzz + 1", "undefined name `zzz`"),
+    ("f'{a}'", "strings not allowed"),
+    ("(a := 1)", "assignment expressions (:=) not allowed"),
+    ("-" * 50 + "a", "nested more than"),
+    ("a + " * 600 + "a", "characters long; the limit is"),
+    ("exp(" * 200 + "a" + ")" * 200, "nested"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), REJECTED)
+def test_rejected_with_a_clear_message(text, message):
+    with pytest.raises(FormulaError) as info:
+        parse(text, SCOPE)
+    assert message in info.value.message
+
+
+def test_column_points_at_the_offending_call():
+    with pytest.raises(FormulaError) as info:
+        parse("a + clamp(b)", SCOPE)
+    assert info.value.column == 5
+
+
+def test_vocabulary_lowers_to_keras_ops_only():
+    for fn in FUNCTIONS.values():
+        calls = re.findall(r"([a-z_]+)\.([a-z_]+)\(", fn.code)
+        assert all(module in ("ops", "keras", "config") for module, _ in calls), fn.name
+        assert "tf." not in fn.code and "backend" not in fn.code
+
+
+def test_every_public_function_has_doc_and_latex():
+    for fn in PUBLIC_FUNCTIONS.values():
+        assert fn.doc.endswith(".") and fn.latex, fn.name
+
+
+def test_latex_of_a_fraction_and_names():
+    assert emit.latex(parse("a / (b + 1)", SCOPE)) == r"\frac{a}{b + 1}"
+    assert emit.symbol("alpha_t") == r"\alpha_{t}"
+    assert emit.symbol("y_pred") == r"\hat{y}"
+    assert emit.symbol("bce") == r"\mathrm{bce}"
