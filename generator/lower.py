@@ -10,7 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from generator import PACKAGE, emit
-from generator.formula import Binary, Node, Ref, call
+from generator.formula import Binary, Call, Compare, Cond, Node, Ref, Unary, call
 from generator.loader import LoadedSpec
 from generator.model import CatalogEntry, CatalogView, FormView, LossView, ParamView
 from generator.semantics import class_name
@@ -138,24 +138,26 @@ def _weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tup
     if rule == "none" or rule == "value":
         return extra, result
     classes = call("num_classes")
-    true_index = call("argmax", Ref("y_true", "input"))
-    pred_one_hot = call("one_hot", call("argmax", Ref("y_pred", "input")), classes)
     if rule == "class":
         if spec.inputs.y_true.kind == "labels":
             dense = call("one_hot", call("labels", Ref("y_true", "input")), classes)
         else:
             dense = Ref("y_true", "input")
         factor = call("sum", Binary("*", dense, Ref(spec.weighting.weights, "param")))
-    elif rule == "confusion":
-        rows = call("matmul", call("one_hot", true_index, classes), Ref(spec.weighting.table, "param"))
-        factor = call("sum", Binary("*", rows, pred_one_hot))
-    else:  # per_example
-        picked = Binary(
-            "*",
-            Binary("*", Ref("example_table", "step"), call("expand_dims", call("one_hot", true_index, classes), axis=-1)),
-            call("expand_dims", pred_one_hot, axis=-2),
-        )
-        factor = call("sum", call("sum", picked))
+    else:
+        extra.append(("true_class", call("one_hot", call("argmax", Ref("y_true", "input")), classes)))
+        extra.append(("predicted_class", call("one_hot", call("argmax", Ref("y_pred", "input")), classes)))
+        true_class, predicted_class = Ref("true_class", "step"), Ref("predicted_class", "step")
+        if rule == "confusion":
+            rows = call("matmul", true_class, Ref(spec.weighting.table, "param"))
+            factor = call("sum", Binary("*", rows, predicted_class))
+        else:  # per_example
+            picked = Binary(
+                "*",
+                Binary("*", Ref("example_table", "step"), call("expand_dims", true_class, axis=-1)),
+                call("expand_dims", predicted_class, axis=-2),
+            )
+            factor = call("sum", call("sum", picked))
     extra.append(("per_sample", result))
     extra.append(("weight", factor))
     return extra, Binary("*", Ref("per_sample", "step"), Ref("weight", "step"))
@@ -165,22 +167,38 @@ def _array_params(spec: LossSpec) -> list[str]:
     return [n for n, p in spec.parameters.items() if p.type in ("vector", "matrix")]
 
 
+def _calls(node: Node) -> set[str]:
+    """Every function a tree calls."""
+    match node:
+        case Call(fn=fn, args=args):
+            return {fn}.union(*(_calls(a) for a in args))
+        case Unary(operand=x):
+            return _calls(x)
+        case Binary(left=a, right=b) | Compare(left=a, right=b):
+            return _calls(a) | _calls(b)
+        case Cond(body=a, orelse=b):
+            return _calls(a) | _calls(b)
+    return set()
+
+
 def body(item: LoadedSpec) -> tuple[str, ...]:
     """The function body: cast the inputs, then one line per step, then the result."""
     spec, program = item.spec, item.program
-    lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
-    for name in _array_params(spec):
-        lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
+    steps: list[tuple[str, Node]] = []
     if spec.weighting.rule == "per_example":
         classes = call("num_classes")
         y_true = Ref("y_true", "input")
-        lines.append(f"example_table = {emit.code(call('square_table', call('tail', y_true, classes), classes))}")
-        lines.append(f"y_true = {emit.code(call('head', y_true, classes))}")
-    for name, node in program.steps:
-        lines.append(f"{name} = {emit.code(node)}")
+        steps.append(("example_table", call("square_table", call("tail", y_true, classes), classes)))
+        steps.append(("y_true", call("head", y_true, classes)))
+    steps += program.steps
     extra, result = _weighted(spec, program.loss, program.weight)
-    for name, node in extra:
-        lines.append(f"{name} = {emit.code(node)}")
+    steps += extra
+    lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
+    for name in _array_params(spec):
+        lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
+    if any("num_classes" in _calls(node) for _, node in [*steps, ("", result)]):
+        lines.append("num_classes = ops.shape(y_pred)[-1]")
+    lines += [f"{name} = {emit.code(node)}" for name, node in steps]
     lines.append(f"return {emit.code(result)}")
     return tuple(lines)
 
@@ -192,7 +210,8 @@ def latex(item: LoadedSpec) -> str:
         return spec.latex.strip()
     rows = [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in program.steps]
     extra, result = _weighted(spec, program.loss, program.weight)
-    rows += [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in extra if name != "per_sample"]
+    hidden = ("per_sample", "true_class", "predicted_class")
+    rows += [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in extra if name not in hidden]
     if spec.weighting.rule in ("class", "confusion", "per_example"):
         per_sample = dict(extra)["per_sample"]
         rows.append(rf"\ell &= \mathrm{{weight}} \cdot {emit.latex(per_sample)}")

@@ -163,7 +163,7 @@ _FUNCTIONS = [
         "Integer class labels, shaped like y_pred without its last axis (accepts (batch,) or (batch, 1)).",
         latex_prec=LOW,
     ),
-    _f("num_classes", (), "ops.shape(y_pred)[-1]", "C", "The size of y_pred's last axis."),
+    _f("num_classes", (), "num_classes", "C", "The number of classes: the size of y_pred's last axis."),
     _f("matmul", "xy", "ops.matmul({0}, {1})", r"{a0}\,{a1}", "Matrix product (also written x @ y).", latex_prec=MUL),
     _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW),
     _f("epsilon", (), "keras.config.epsilon()", r"\epsilon", "Keras's fuzz factor, 1e-7 unless configured."),
@@ -196,6 +196,9 @@ RESERVED = frozenset(
         "weight",
         "per_sample",
         "example_table",
+        "true_class",
+        "predicted_class",
+        "num_classes",
     }
 )
 """Names a parameter or step may not take: they collide with the generated code."""

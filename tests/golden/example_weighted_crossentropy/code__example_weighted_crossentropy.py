@@ -30,36 +30,28 @@ def example_weighted_crossentropy(y_true, y_pred):
     """
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
+    num_classes = ops.shape(y_pred)[-1]
     example_table = ops.reshape(
-        y_true[..., ops.shape(y_pred)[-1] :],
-        (-1, ops.shape(y_pred)[-1], ops.shape(y_pred)[-1]),
+        y_true[..., num_classes:], (-1, num_classes, num_classes)
     )
-    y_true = y_true[..., : ops.shape(y_pred)[-1]]
+    y_true = y_true[..., :num_classes]
     p = ops.clip(
         y_pred / ops.sum(y_pred, axis=-1, keepdims=True),
         keras.config.epsilon(),
         1 - keras.config.epsilon(),
     )
+    true_class = ops.one_hot(
+        ops.argmax(y_true, axis=-1), num_classes, dtype=y_pred.dtype
+    )
+    predicted_class = ops.one_hot(
+        ops.argmax(y_pred, axis=-1), num_classes, dtype=y_pred.dtype
+    )
     per_sample = -ops.sum(y_true * ops.log(p), axis=-1)
     weight = ops.sum(
         ops.sum(
             example_table
-            * ops.expand_dims(
-                ops.one_hot(
-                    ops.argmax(y_true, axis=-1),
-                    ops.shape(y_pred)[-1],
-                    dtype=y_pred.dtype,
-                ),
-                axis=-1,
-            )
-            * ops.expand_dims(
-                ops.one_hot(
-                    ops.argmax(y_pred, axis=-1),
-                    ops.shape(y_pred)[-1],
-                    dtype=y_pred.dtype,
-                ),
-                axis=-2,
-            ),
+            * ops.expand_dims(true_class, axis=-1)
+            * ops.expand_dims(predicted_class, axis=-2),
             axis=-1,
         ),
         axis=-1,

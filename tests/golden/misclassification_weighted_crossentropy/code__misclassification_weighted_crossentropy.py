@@ -36,24 +36,20 @@ def misclassification_weighted_crossentropy(
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
     weights = ops.convert_to_tensor(weights, dtype=y_pred.dtype)
+    num_classes = ops.shape(y_pred)[-1]
     p = ops.clip(
         y_pred / ops.sum(y_pred, axis=-1, keepdims=True),
         keras.config.epsilon(),
         1 - keras.config.epsilon(),
     )
-    per_sample = -ops.sum(y_true * ops.log(p), axis=-1)
-    weight = ops.sum(
-        ops.matmul(
-            ops.one_hot(
-                ops.argmax(y_true, axis=-1), ops.shape(y_pred)[-1], dtype=y_pred.dtype
-            ),
-            weights,
-        )
-        * ops.one_hot(
-            ops.argmax(y_pred, axis=-1), ops.shape(y_pred)[-1], dtype=y_pred.dtype
-        ),
-        axis=-1,
+    true_class = ops.one_hot(
+        ops.argmax(y_true, axis=-1), num_classes, dtype=y_pred.dtype
     )
+    predicted_class = ops.one_hot(
+        ops.argmax(y_pred, axis=-1), num_classes, dtype=y_pred.dtype
+    )
+    per_sample = -ops.sum(y_true * ops.log(p), axis=-1)
+    weight = ops.sum(ops.matmul(true_class, weights) * predicted_class, axis=-1)
     return per_sample * weight
 
 
