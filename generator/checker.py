@@ -160,8 +160,10 @@ def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
                 bad.append(f"value is {_nonfinite(value)} at {batch.label}")
             if not np.all(np.isfinite(grad)):
                 bad.append(f"gradient is {_nonfinite(grad)} at {batch.label}")
-        detail = "; ".join(bad) if bad else "values and gradients finite at " + ", ".join(
-            b.label for b in samples.edge_batches(item.spec, params)
+        detail = (
+            "; ".join(bad)
+            if bad
+            else "values and gradients finite at " + ", ".join(b.label for b in samples.edge_batches(item.spec, params))
         )
         results.append(Result(f"finite at the edges ({label} parameters)", not bad, detail))
     return results

@@ -36,7 +36,13 @@ def cli() -> None:
 
 
 @cli.command("list")
-@click.option("--specs", "specs", type=click.Path(path_type=Path), default=None, help="Folder of specs (default: the bundled catalog).")
+@click.option(
+    "--specs",
+    "specs",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of specs (default: the bundled catalog).",
+)
 def list_command(specs: Path | None) -> None:
     """List the losses of the catalog: name, task and title."""
     try:
@@ -57,7 +63,9 @@ def list_command(specs: Path | None) -> None:
     show_default=True,
     help="Which implementation to print.",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=None, help="Write to this file instead of stdout."
+)
 def generate(spec: str, form: str, output: Path | None) -> None:
     """Print a self-contained Keras module for SPEC (a YAML file or a catalog name)."""
     try:
@@ -72,8 +80,16 @@ def generate(spec: str, form: str, output: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--specs", type=click.Path(path_type=Path), default=None, help="Folder of specs (default: the bundled catalog).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("generated"), show_default=True, help="Output folder; replaced as a whole.")
+@click.option(
+    "--specs", type=click.Path(path_type=Path), default=None, help="Folder of specs (default: the bundled catalog)."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("generated"),
+    show_default=True,
+    help="Output folder; replaced as a whole.",
+)
 def build(specs: Path | None, out: Path) -> None:
     """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
     try:
@@ -101,7 +117,9 @@ def check(spec: str, skip_reload: bool) -> None:
 
 @cli.command()
 @click.argument("name")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="File to write (default: NAME.yaml).")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=None, help="File to write (default: NAME.yaml)."
+)
 def new(name: str, output: Path | None) -> None:
     """Write a commented starter spec NAME.yaml that passes `lossgen check` as it is."""
     from generator import starter

@@ -75,9 +75,7 @@ def _code(node: Node) -> tuple[str, int]:
             spec = FUNCTIONS[fn]
             rendered = [_code(a) for a in args]
             values = {f"a{i}": _wrap(t, p, _PY_ATOM) for i, (t, p) in enumerate(rendered)}
-            kw = "".join(
-                f", {k}={number(v)}" for k, v in keywords if k in spec.always or v != spec.keywords.get(k)
-            )
+            kw = "".join(f", {k}={number(v)}" for k, v in keywords if k in spec.always or v != spec.keywords.get(k))
             text = spec.code.format(*(t for t, _ in rendered), kw=kw, **values)
             return text, _PY_ATOM
     raise TypeError(f"not a formula node: {node!r}")

@@ -9,6 +9,7 @@ accepted; everything else is a :class:`FormulaError` naming the construct and it
 from __future__ import annotations
 
 import ast
+import difflib
 from dataclasses import dataclass
 
 from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
@@ -224,7 +225,9 @@ class _Checker:
                     raise self.fail(node, "chained comparisons are not allowed; combine with `and`")
                 if type(ops[0]) not in _CMPOPS:
                     raise self.fail(node, f"operator `{_OP_SYMBOLS.get(type(ops[0]), '?')}` is not allowed")
-                return Compare(_CMPOPS[type(ops[0])], self.visit(left, depth + 1), self.visit(comparators[0], depth + 1))
+                return Compare(
+                    _CMPOPS[type(ops[0])], self.visit(left, depth + 1), self.visit(comparators[0], depth + 1)
+                )
             case ast.IfExp(test=test, body=body, orelse=orelse):
                 if not (isinstance(test, ast.Name) and test.id in self.scope.flags):
                     raise self.fail(
@@ -244,7 +247,7 @@ class _Checker:
             if name in PUBLIC_FUNCTIONS:
                 raise self.fail(node, f"`{name}` is a function; call it as {PUBLIC_FUNCTIONS[name].signature}")
             known = ", ".join(sorted(self.scope.names))
-            raise self.fail(node, f"undefined name `{name}` (known here: {known})")
+            raise self.fail(node, f"undefined name `{name}`{_suggest(name, self.scope.names)} (known here: {known})")
         if name in self.scope.flags:
             raise self.fail(node, f"boolean parameter `{name}` can only be used as `a if {name} else b`")
         return Ref(name, kind)
@@ -253,7 +256,8 @@ class _Checker:
         if isinstance(node.func, ast.Attribute):
             raise self.fail(node, "attribute access not allowed in a formula; call a function by its plain name")
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node, "only functions of the vocabulary can be called")
+            self.visit(node.func, depth + 1)  # a lambda, subscript, ... reports itself
+            raise self.fail(node, "only functions of the vocabulary can be called, by their plain name")
         name = node.func.id
         if name.startswith("__"):
             raise self.fail(node, f"name `{name}` is not allowed (names starting with `__` are reserved)")
@@ -262,7 +266,7 @@ class _Checker:
             if name in self.scope.names:
                 raise self.fail(node, f"`{name}` is not a function and cannot be called")
             allowed = ", ".join(PUBLIC_FUNCTIONS)
-            raise self.fail(node, f"unknown function `{name}` (allowed: {allowed})")
+            raise self.fail(node, f"unknown function `{name}`{_suggest(name, PUBLIC_FUNCTIONS)} (allowed: {allowed})")
         if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
             raise self.fail(node, f"{name}(): starred arguments are not allowed")
         if len(node.args) != len(fn.params):
@@ -287,6 +291,11 @@ class _Checker:
         if isinstance(inner, ast.Constant) and type(inner.value) is int:
             return -inner.value if negative else inner.value
         raise self.fail(value, f"{fn}(): {kw.arg} must be a whole number such as -1")
+
+
+def _suggest(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def call(fn: str, *args: Node, **keywords: object) -> Call:

@@ -9,8 +9,8 @@ text: YAML is read with the safe round-trip loader, formulas are parsed by
 from __future__ import annotations
 
 import io
-from operator import attrgetter
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -86,10 +86,11 @@ def _plain(node: object) -> object:
     return node
 
 
-def _locate(root: object, loc: tuple, lines: list[str]) -> tuple[int | None, int | None, tuple]:
+def _locate(root: object, loc: tuple, lines: list[str], at_key: bool = False) -> tuple[int | None, int | None, tuple]:
     """The 1-based line and column of the field at ``loc``, and ``loc`` without union tags.
 
-    Points at the value when the field exists, otherwise at the deepest existing parent.
+    Points at the value when the field exists (at its key when ``at_key``), otherwise at
+    the deepest existing parent.
     """
     node = root
     line = column = None
@@ -103,7 +104,7 @@ def _locate(root: object, loc: tuple, lines: list[str]) -> tuple[int | None, int
                     continue
                 kept.append(part)
                 break
-            if isinstance(node[part], CommentedMap | CommentedSeq) or node[part] is None:
+            if at_key or isinstance(node[part], CommentedMap | CommentedSeq) or node[part] is None:
                 line, column = (n + 1 for n in node.lc.key(part))
             else:
                 line, column = (n + 1 for n in node.lc.value(part))
@@ -231,21 +232,26 @@ def load_spec(path: Path) -> LoadedSpec:
     if root is None:
         raise SpecErrors([SpecError(path, 1, None, "", "spec file is empty")])
     if not isinstance(root, CommentedMap):
-        raise SpecErrors([SpecError(path, 1, 1, "", f"a spec must be a mapping of fields, got {_describe(_plain(root))}")])
+        raise SpecErrors(
+            [SpecError(path, 1, 1, "", f"a spec must be a mapping of fields, got {_describe(_plain(root))}")]
+        )
     data = _plain(root)
     try:
         spec = LossSpec.model_validate(data)
     except ValidationError as exc:
         errors = []
         for error in exc.errors():
-            line, column, loc = _locate(root, tuple(error["loc"]), lines)
+            raw = tuple(error["loc"])
+            if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                raw += ("rule",)
+            line, column, loc = _locate(root, raw, lines, at_key=error["type"] == "extra_forbidden")
             errors.append(SpecError(path, line, column, field_path(loc), _message(error, loc, data)))
         raise SpecErrors(_unique(errors)) from None
     program, problems = semantics.check(spec)
     if problems:
         errors = []
         for problem in problems:
-            line, column, loc = _locate(root, problem.loc, lines)
+            line, column, loc = _locate(root, problem.loc, lines, at_key=problem.at_key)
             if problem.column is not None:
                 line, column = _formula_position(line, column, problem.column, lines)
             errors.append(SpecError(path, line, column, field_path(loc), problem.message))
@@ -288,6 +294,8 @@ def _duplicates(loaded: list[LoadedSpec]) -> list[SpecError]:
     for item in loaded:
         for key, what in ((item.name, "name"), (semantics.class_name(item.spec), "class name")):
             other = first.get(f"{what}:{key}")
+            if other is not None and what == "class name" and other.name == item.name:
+                continue  # already reported as a duplicate name
             if other is not None:
                 line, column = _name_line(item.path, "name" if what == "name" else "class_name")
                 errors.append(

@@ -228,27 +228,27 @@ def _usage(view_name: str, key: str, spec: LossSpec, cls: str, factory: str, exa
     if key == "function":
         return (
             f"import keras\n\nfrom {module} import {spec.name}\n\n"
-            f"model.compile(optimizer=\"adam\", loss={spec.name})\n"
-            f"model.save(\"model.keras\")\n\n"
+            f'model.compile(optimizer="adam", loss={spec.name})\n'
+            f'model.save("model.keras")\n\n'
             f"# Later, in a new process: importing the module registers `{PACKAGE}>{spec.name}`.\n"
-            f"import {module}  # noqa: F401\n\nmodel = keras.saving.load_model(\"model.keras\")\n"
+            f'import {module}  # noqa: F401\n\nmodel = keras.saving.load_model("model.keras")\n'
         )
     if key == "factory":
         return (
             f"import keras\n\nfrom {module} import {factory}\n\n"
-            f"model.compile(optimizer=\"adam\", loss={factory}({example}))\n"
-            f"model.save(\"model.keras\")\n\n"
+            f'model.compile(optimizer="adam", loss={factory}({example}))\n'
+            f'model.save("model.keras")\n\n'
             f"# Later, in a new process: make the same call before loading.\n"
             f"from {module} import {factory}\n\n{factory}({example})\n"
-            f"model = keras.saving.load_model(\"model.keras\")\n"
+            f'model = keras.saving.load_model("model.keras")\n'
         )
     return (
         f"import keras\n\nfrom {module} import {cls}\n\n"
-        f"model.compile(optimizer=\"adam\", loss={cls}({example}))\n"
-        f"model.save(\"model.keras\")\n\n"
+        f'model.compile(optimizer="adam", loss={cls}({example}))\n'
+        f'model.save("model.keras")\n\n'
         f"# Later, in a new process: importing the module registers `{PACKAGE}>{cls}`;\n"
         f"# the parameters come back from the file.\n"
-        f"import {module}  # noqa: F401\n\nmodel = keras.saving.load_model(\"model.keras\")\n"
+        f'import {module}  # noqa: F401\n\nmodel = keras.saving.load_model("model.keras")\n'
     )
 
 
@@ -291,7 +291,9 @@ def loss_view(item: LoadedSpec) -> LossView:
     sig_params = ", ".join(f"{p.name}={p.default_code}" for p in params)
     signature = "y_true, y_pred" + (f", *, {sig_params}" if params else "")
     init = ", ".join(
-        ["self"] + [f"{p.name}={p.default_code}" for p in params] + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
+        ["self"]
+        + [f"{p.name}={p.default_code}" for p in params]
+        + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
     registered = _registered_name(factory, names)
     example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))

@@ -18,7 +18,9 @@ def resolve(ref: str) -> LoadedSpec:
     candidate = specs_dir() / f"{ref}.yaml"
     if candidate.is_file():
         return load_spec(candidate)
-    raise SpecErrors([SpecError(path, None, None, "", "no such spec file, and no catalog loss of that name (see `lossgen list`)")])
+    raise SpecErrors(
+        [SpecError(path, None, None, "", "no such spec file, and no catalog loss of that name (see `lossgen list`)")]
+    )
 
 
 def generate(item: LoadedSpec, form: str = "all") -> str:

@@ -90,7 +90,12 @@ def main(path: str) -> None:
                 findings.append(probe_case(keras, manifest, case))
             except Exception as exc:  # noqa: BLE001 - reported as a failed check
                 findings.append(
-                    {"spec": manifest["spec"], "form": case["form"], "ok": False, "detail": f"{type(exc).__name__}: {exc}"[:500]}
+                    {
+                        "spec": manifest["spec"],
+                        "form": case["form"],
+                        "ok": False,
+                        "detail": f"{type(exc).__name__}: {exc}"[:500],
+                    }
                 )
     print(json.dumps(findings))
 

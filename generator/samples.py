@@ -146,7 +146,13 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     else:
         zero_true = np.zeros_like(y_true) if spec.inputs.y_true.kind in ("real", "nonnegative") else y_true
         out.append(("y_pred = y_true = 0", zero_true, np.zeros((BATCH, c))))
-        out.append(("y_pred = y_true", y_true, np.array(y_true, dtype=float).reshape(BATCH, -1)[:, :c] if y_true.ndim == 2 else np.zeros((BATCH, c))))
+        out.append(
+            (
+                "y_pred = y_true",
+                y_true,
+                np.array(y_true, dtype=float).reshape(BATCH, -1)[:, :c] if y_true.ndim == 2 else np.zeros((BATCH, c)),
+            )
+        )
         out.append(("y_pred = 1e3", y_true, np.full((BATCH, c), 1e3)))
     batches = []
     for label, t, p in out:

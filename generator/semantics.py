@@ -26,6 +26,7 @@ class Problem:
     loc: tuple
     message: str
     column: int | None = None  # 1-based column inside a formula, when known
+    at_key: bool = False  # point at the key (a bad name) rather than at its value
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ def _check_names(spec: LossSpec, problems: list[Problem]) -> None:
     if message:
         problems.append(Problem(("name",), message))
     if spec.class_name is not None and not CAMEL.match(spec.class_name):
-        problems.append(Problem(("class_name",), f"class_name `{spec.class_name}` must be CamelCase, like `BinaryFocal`"))
+        problems.append(
+            Problem(("class_name",), f"class_name `{spec.class_name}` must be CamelCase, like `BinaryFocal`")
+        )
 
 
 def _local_name_problem(value: str, what: str) -> str | None:
@@ -97,7 +100,7 @@ def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> N
     base = ("parameters", pname)
     message = _local_name_problem(pname, "parameter name")
     if message:
-        problems.append(Problem(base, message))
+        problems.append(Problem(base, message, at_key=True))
     default = param.default
     values: list[object]
     if param.type == "float":
@@ -120,7 +123,9 @@ def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> N
             lengths = ", ".join(str(len(row)) for row in default)
             problems.append(Problem((*base, "default"), f"matrix rows must have equal lengths, got {lengths}"))
     if not ok:
-        problems.append(Problem((*base, "default"), f"a {param.type} parameter needs {expected} as default, got {default!r}"))
+        problems.append(
+            Problem((*base, "default"), f"a {param.type} parameter needs {expected} as default, got {default!r}")
+        )
         return
     if param.type == "bool" and (param.min is not None or param.max is not None):
         problems.append(Problem(base, "a bool parameter cannot have min or max"))
@@ -166,7 +171,7 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
         if message is None and sname in spec.parameters:
             message = f"step name `{sname}` is already a parameter"
         if message:
-            problems.append(Problem(loc, message))
+            problems.append(Problem(loc, message, at_key=True))
             ok = False
             continue
         node = _parse(text, Scope(dict(names), flags), loc, problems)
@@ -190,11 +195,17 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
             problems.append(Problem(("formula", "steps", sname), f"step `{sname}` is never used"))
     rule_params = {getattr(spec.weighting, "weights", None), getattr(spec.weighting, "table", None)}
     for pname in spec.parameters:
+        if _local_name_problem(pname, "") is not None:
+            continue  # already reported
         if pname not in used and pname not in rule_params and pname != spec.inputs.y_pred.logits_when:
             problems.append(Problem(("parameters", pname), f"parameter `{pname}` is not used by the formula"))
     for pname, param in spec.parameters.items():
         if param.type in ("vector", "matrix") and pname in used and pname in rule_params:
-            problems.append(Problem(("parameters", pname), f"parameter `{pname}` is a weighting table; do not use it in the formula too"))
+            problems.append(
+                Problem(
+                    ("parameters", pname), f"parameter `{pname}` is a weighting table; do not use it in the formula too"
+                )
+            )
     return Program(tuple(steps), loss, weight)
 
 
@@ -204,10 +215,18 @@ def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
     if w.rule in ("class", "confusion", "per_example") and target not in DENSE_TARGETS:
         allowed = ", ".join(DENSE_TARGETS)
         problems.append(
-            Problem(("weighting", "rule"), f"rule `{w.rule}` needs class targets (inputs.y_true.kind one of {allowed}), not `{target}`")
+            Problem(
+                ("weighting", "rule"),
+                f"rule `{w.rule}` needs class targets (inputs.y_true.kind one of {allowed}), not `{target}`",
+            )
         )
     if w.rule == "per_example" and target != "one_hot":
-        problems.append(Problem(("weighting", "rule"), "rule `per_example` packs tables behind one-hot targets: set inputs.y_true.kind to one_hot"))
+        problems.append(
+            Problem(
+                ("weighting", "rule"),
+                "rule `per_example` packs tables behind one-hot targets: set inputs.y_true.kind to one_hot",
+            )
+        )
     if w.rule == "class":
         param = spec.parameters.get(w.weights)
         if param is None or param.type != "vector":
@@ -216,11 +235,19 @@ def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
         param = spec.parameters.get(w.table)
         if param is None or param.type != "matrix":
             problems.append(Problem(("weighting", "table"), f"`{w.table}` must name a matrix parameter"))
-        elif isinstance(param.default, list) and any(isinstance(r, list) and len(r) != len(param.default) for r in param.default):
+        elif (
+            isinstance(param.default, list)
+            and all(isinstance(r, list) for r in param.default)
+            and len({len(r) for r in param.default}) == 1
+            and len(param.default[0]) != len(param.default)
+        ):
             rows = len(param.default)
             cols = len(param.default[0]) if isinstance(param.default[0], list) else 0
             problems.append(
-                Problem(("parameters", w.table, "default"), f"a confusion table must be square (classes x classes), got {rows}x{cols}")
+                Problem(
+                    ("parameters", w.table, "default"),
+                    f"a confusion table must be square (classes x classes), got {rows}x{cols}",
+                )
             )
 
 

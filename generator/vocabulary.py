@@ -89,14 +89,28 @@ _FUNCTIONS = [
         "x where condition holds, else y.",
         latex_prec=LOW,
     ),
-    _f("stop_gradient", "x", "ops.stop_gradient({0})", r"\operatorname{{sg}}\left[{0}\right]", "x, with no gradient flowing through it."),
+    _f(
+        "stop_gradient",
+        "x",
+        "ops.stop_gradient({0})",
+        r"\operatorname{{sg}}\left[{0}\right]",
+        "x, with no gradient flowing through it.",
+    ),
     # logical
     _f("logical_and", "xy", "ops.logical_and({0}, {1})", r"{a0} \land {a1}", "Both conditions hold.", latex_prec=LOW),
     _f("logical_or", "xy", "ops.logical_or({0}, {1})", r"{a0} \lor {a1}", "Either condition holds.", latex_prec=LOW),
     _f("logical_not", "x", "ops.logical_not({0})", r"\lnot {a0}", "The condition does not hold."),
     _f("all", "x", "ops.all({0})", r"\forall\, {a0}", "True when x holds everywhere in the batch (one boolean)."),
     # along an axis
-    _f("softmax", "x", "ops.softmax({0}{kw})", r"\operatorname{{softmax}} {a0}", "Softmax along an axis.", keywords=_AXIS_KW, always=("axis",)),
+    _f(
+        "softmax",
+        "x",
+        "ops.softmax({0}{kw})",
+        r"\operatorname{{softmax}} {a0}",
+        "Softmax along an axis.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
     _f(
         "log_softmax",
         "x",
@@ -124,7 +138,16 @@ _FUNCTIONS = [
         keywords=_AXIS_KW,
         always=("axis",),
     ),
-    _f("sum", "x", "ops.sum({0}{kw})", r"\sum_{{{ax}}} {a0}", "Sum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",), latex_prec=SUM),
+    _f(
+        "sum",
+        "x",
+        "ops.sum({0}{kw})",
+        r"\sum_{{{ax}}} {a0}",
+        "Sum along an axis (default: the last).",
+        keywords=_REDUCE_KW,
+        always=("axis",),
+        latex_prec=SUM,
+    ),
     _f(
         "mean",
         "x",
@@ -135,8 +158,24 @@ _FUNCTIONS = [
         always=("axis",),
         latex_prec=SUM,
     ),
-    _f("max", "x", "ops.max({0}{kw})", r"\max_{{{ax}}} {a0}", "Maximum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",)),
-    _f("min", "x", "ops.min({0}{kw})", r"\min_{{{ax}}} {a0}", "Minimum along an axis (default: the last).", keywords=_REDUCE_KW, always=("axis",)),
+    _f(
+        "max",
+        "x",
+        "ops.max({0}{kw})",
+        r"\max_{{{ax}}} {a0}",
+        "Maximum along an axis (default: the last).",
+        keywords=_REDUCE_KW,
+        always=("axis",),
+    ),
+    _f(
+        "min",
+        "x",
+        "ops.min({0}{kw})",
+        r"\min_{{{ax}}} {a0}",
+        "Minimum along an axis (default: the last).",
+        keywords=_REDUCE_KW,
+        always=("axis",),
+    ),
     _f(
         "argmax",
         "x",
@@ -146,7 +185,16 @@ _FUNCTIONS = [
         keywords=_AXIS_KW,
         always=("axis",),
     ),
-    _f("expand_dims", "x", "ops.expand_dims({0}{kw})", "{0}", "x with a new axis of size 1.", keywords=_AXIS_KW, always=("axis",), latex_prec=LOW),
+    _f(
+        "expand_dims",
+        "x",
+        "ops.expand_dims({0}{kw})",
+        "{0}",
+        "x with a new axis of size 1.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+        latex_prec=LOW,
+    ),
     # classes and matrices
     _f(
         "one_hot",
@@ -168,9 +216,25 @@ _FUNCTIONS = [
     _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW),
     _f("epsilon", (), "keras.config.epsilon()", r"\epsilon", "Keras's fuzz factor, 1e-7 unless configured."),
     # internal: used by weighting rules only
-    _f("head", ("x", "n"), "{a0}[..., :{1}]", r"{a0}_{{1..{1}}}", "The first n entries of the last axis.", public=False),
-    _f("tail", ("x", "n"), "{a0}[..., {1}:]", r"{a0}_{{{1}+1..}}", "The entries after the first n of the last axis.", public=False),
-    _f("square_table", ("x", "n"), "ops.reshape({0}, (-1, {1}, {1}))", "{0}", "Rows of n*n values as n-by-n tables.", public=False),
+    _f(
+        "head", ("x", "n"), "{a0}[..., :{1}]", r"{a0}_{{1..{1}}}", "The first n entries of the last axis.", public=False
+    ),
+    _f(
+        "tail",
+        ("x", "n"),
+        "{a0}[..., {1}:]",
+        r"{a0}_{{{1}+1..}}",
+        "The entries after the first n of the last axis.",
+        public=False,
+    ),
+    _f(
+        "square_table",
+        ("x", "n"),
+        "ops.reshape({0}, (-1, {1}, {1}))",
+        "{0}",
+        "Rows of n*n values as n-by-n tables.",
+        public=False,
+    ),
 ]
 
 FUNCTIONS: dict[str, Function] = {f.name: f for f in _FUNCTIONS}

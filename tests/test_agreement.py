@@ -12,7 +12,7 @@ import pytest
 from conftest import SPECS, catalog_names
 
 from generator import samples
-from generator.checker import Forms, forms_of, import_path
+from generator.checker import forms_of, import_path
 from generator.loader import load_spec
 from generator.pipeline import build
 
@@ -40,7 +40,9 @@ def _np(x):
 
 
 def _batches(item, params):
-    return [samples.random_batch(item.spec, params, seed) for seed in range(3)] + samples.edge_batches(item.spec, params)
+    return [samples.random_batch(item.spec, params, seed) for seed in range(3)] + samples.edge_batches(
+        item.spec, params
+    )
 
 
 @pytest.mark.parametrize("params_label", ["defaults", "changed"])

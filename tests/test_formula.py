@@ -13,7 +13,10 @@ from generator import emit
 from generator.formula import FormulaError, Scope, parse
 from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 
-SCOPE = Scope({"a": "param", "b": "param", "c": "param", "y_true": "input", "y_pred": "input", "flag": "param"}, frozenset({"flag"}))
+SCOPE = Scope(
+    {"a": "param", "b": "param", "c": "param", "y_true": "input", "y_pred": "input", "flag": "param"},
+    frozenset({"flag"}),
+)
 
 # Expressions whose meaning depends on precedence and associativity.
 PRECEDENCE_CASES = [

@@ -102,7 +102,6 @@ def test_misclassification_table_changes_the_loss_where_it_should(tmp_path):
 
 def test_class_weighting_rule_picks_the_weight_of_the_true_class(tmp_path):
     import keras
-
     from conftest import ROOT
 
     item = load_spec(ROOT / "tests" / "fixtures" / "good" / "class_weighted_sparse_crossentropy.yaml")

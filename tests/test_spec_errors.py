@@ -1,0 +1,148 @@
+"""Malformed specs: exit status 2, one exact message per problem (file, line, column,
+field, plain words), no traceback, and the previous output of `lossgen build` untouched.
+
+Each fixture in tests/fixtures/bad/ is one kind of mistake. No Keras is imported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SPECS, run_cli
+
+FIXTURES = ROOT / "tests" / "fixtures"
+ALLOWED_FUNCTIONS = (
+    "abs, all, argmax, clip, epsilon, exp, expand_dims, expm1, labels, log, log1p, log_sigmoid, log_softmax, "
+    "logical_and, logical_not, logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, "
+    "num_classes, one_hot, power, relu, sigmoid, sign, softmax, softplus, sqrt, square, stop_gradient, sum, tanh, "
+    "transpose, where"
+)
+TOP_KEYS = (
+    "name, class_name, title, task, summary, inputs, parameters, formula, weighting, latex, notes, keras, "
+    "references, examples"
+)
+
+# fixture -> the exact message(s), after "error: <path>:"
+EXPECTED = {
+    "yaml_syntax": ["3:5: YAML syntax error: expected ',' or ']', but got ':'"],
+    "empty": ["1: spec file is empty"],
+    "only_comment": ["1: spec file is empty"],
+    "not_a_mapping": ["1:1: a spec must be a mapping of fields, got a list"],
+    "unknown_key": ["7:3: formula.reduc: unknown key `reduc` (allowed: steps, loss, reduce)"],
+    "unknown_top_key": [f"7:1: author: unknown key `author` (allowed: {TOP_KEYS})"],
+    "missing_field": ["1:1: summary: missing required field `summary`"],
+    "wrong_param_type": ["6:33: parameters.scale.default: a float parameter needs a number as default, got 'abc'"],
+    "wrong_bool_type": ["6:31: parameters.flag.default: a bool parameter needs true or false as default, got 3"],
+    "unknown_param_type": [
+        "6:17: parameters.scale.type: must be one of 'float', 'int', 'bool', 'vector' or 'matrix', got text 'double'"
+    ],
+    "default_below_min": ["8:14: parameters.scale.default: default -1.0 is below the minimum 0.0"],
+    "default_above_max": ["6:33: parameters.share.default: default 1.5 is above the maximum 1.0"],
+    "matrix_ragged": ["11:5: parameters.weights.default: matrix rows must have equal lengths, got 2, 1"],
+    "matrix_not_square": [
+        "11:5: parameters.weights.default: a confusion table must be square (classes x classes), got 2x3"
+    ],
+    "undefined_name": [
+        "7:21: formula.steps.error: undefined name `y_ture`; did you mean `y_true`? (known here: y_pred, y_true)"
+    ],
+    "unknown_function": [
+        f"6:9: formula.loss: unknown function `clamp`; did you mean `clip`? (allowed: {ALLOWED_FUNCTIONS})"
+    ],
+    "attribute_access": [
+        "6:9: formula.loss: attribute access not allowed in a formula; call a function by its plain name"
+    ],
+    "attribute_walk": [
+        "6:9: formula.loss: attribute access not allowed in a formula; call a function by its plain name"
+    ],
+    "import_statement": ["6:9: formula.loss: a formula is one expression; statements such as `import` are not allowed"],
+    "dunder_call": ["6:9: formula.loss: name `__import__` is not allowed (names starting with `__` are reserved)"],
+    "lambda": ["6:11: formula.loss: lambda not allowed in a formula"],
+    "eval_call": [f"6:9: formula.loss: unknown function `eval` (allowed: {ALLOWED_FUNCTIONS})"],
+    "open_call": [f"6:9: formula.loss: unknown function `open` (allowed: {ALLOWED_FUNCTIONS})"],
+    "name_not_identifier": ["1:7: name: name `2fast` is not a valid Python identifier"],
+    "name_keyword": ["1:7: name: name `lambda` is a Python keyword"],
+    "param_keyword": ["6:3: parameters.class: parameter name `class` is a Python keyword"],
+    "bool_in_arithmetic": ["8:9: formula.loss: boolean parameter `flag` can only be used as `a if flag else b`"],
+    "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
+    "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
+    "unknown_rule": [
+        "8:9: weighting.rule: unknown rule 'sample'; "
+        "expected one of 'none', 'value', 'class', 'confusion', 'per_example'"
+    ],
+}
+
+
+def test_every_fixture_has_an_expected_message():
+    assert sorted(p.stem for p in (FIXTURES / "bad").glob("*.yaml")) == sorted(EXPECTED)
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def previous_output(tmp_path_factory) -> tuple[Path, Path]:
+    """A folder of specs with one good spec, and the output of a successful build of it."""
+    root = tmp_path_factory.mktemp("errors")
+    good = root / "good_specs"
+    good.mkdir()
+    shutil.copy(SPECS / "mse.yaml", good)
+    out = root / "out"
+    result = run_cli("build", "--specs", str(good), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return good, out
+
+
+def _expected_stderr(path: Path, messages: list[str]) -> str:
+    lines = [f"error: {path}:{m}" for m in messages]
+    if len(messages) > 1:
+        lines.append(f"{len(messages)} errors; nothing was written.")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fixture", sorted(EXPECTED))
+def test_malformed_spec_is_reported_and_nothing_is_written(fixture, previous_output, tmp_path):
+    good, out = previous_output
+    specs = tmp_path / "specs"
+    shutil.copytree(good, specs)
+    bad = specs / f"{fixture}.yaml"
+    shutil.copy(FIXTURES / "bad" / f"{fixture}.yaml", bad)
+    before = _tree(out)
+    result = run_cli("build", "--specs", str(specs), "--out", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr == _expected_stderr(bad, EXPECTED[fixture])
+    assert result.stdout == ""
+    assert _tree(out) == before
+
+
+def test_generate_reports_the_same_message_with_the_path_given():
+    result = run_cli("generate", "tests/fixtures/bad/unknown_key.yaml")
+    assert result.returncode == 2
+    assert result.stderr == _expected_stderr(Path("tests/fixtures/bad/unknown_key.yaml"), EXPECTED["unknown_key"])
+
+
+def test_duplicate_spec_names_point_at_the_second_file(previous_output):
+    _, out = previous_output
+    before = _tree(out)
+    folder = FIXTURES / "duplicate"
+    result = run_cli("build", "--specs", str(folder), "--out", str(out))
+    assert result.returncode == 2
+    expected = f"error: {folder / 'b.yaml'}:1:7: name: duplicate spec name `twin`: also used by {folder / 'a.yaml'}\n"
+    assert result.stderr == expected
+    assert _tree(out) == before
+
+
+def test_all_errors_of_a_folder_are_reported_at_once(tmp_path):
+    for name in ("unknown_key", "empty", "lambda"):
+        shutil.copy(FIXTURES / "bad" / f"{name}.yaml", tmp_path)
+    result = run_cli("build", "--specs", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.count("error: ") == 3
+    assert result.stderr.endswith("3 errors; nothing was written.\n")
+    assert not (tmp_path / "out").exists()
