@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REFERENCE := docs/reference
+KATEX := docs/assets/katex
 # Quiet TensorFlow's start-up chatter; tests pin the backend they use.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup generate site test lint golden clean
+.PHONY: setup generate assets site test lint golden clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,17 @@ setup: $(STAMP)
 generate: setup
 	$(BIN)/lossgen build --out $(REFERENCE)
 
+## assets: the site's front-end assets (KaTeX), from the npm registry, pinned by package-lock.json
+$(KATEX)/katex.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf $(KATEX) && mkdir -p $(KATEX)/contrib
+	cp -r node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css node_modules/katex/dist/fonts $(KATEX)/
+	cp node_modules/katex/dist/contrib/auto-render.min.js $(KATEX)/contrib/
+
+assets: $(KATEX)/katex.min.js
+
 ## site: generate everything and build the site into site/
-site: generate
+site: generate assets
 	$(BIN)/mkdocs build --strict
 
 ## test: the whole test suite
@@ -43,4 +53,4 @@ golden: setup
 	$(BIN)/python -m pytest tests/test_golden.py --update-goldens
 
 clean:
-	rm -rf $(VENV) site $(REFERENCE) generated
+	rm -rf $(VENV) site $(REFERENCE) $(KATEX) node_modules generated
