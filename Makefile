@@ -24,7 +24,7 @@ setup: $(STAMP)
 
 ## generate: render every spec of specs/ into docs/reference (pages + modules)
 generate: setup
-	$(BIN)/lossgen build --out $(REFERENCE)
+	$(BIN)/lossgen build --plots --out $(REFERENCE)
 
 ## assets: the site's front-end assets (KaTeX), from the npm registry, pinned by package-lock.json
 $(KATEX)/katex.min.js: package.json package-lock.json

@@ -90,10 +90,11 @@ def generate(spec: str, form: str, output: Path | None) -> None:
     show_default=True,
     help="Output folder; replaced as a whole.",
 )
-def build(specs: Path | None, out: Path) -> None:
+@click.option("--plots", is_flag=True, help="Also draw each loss's plot (OUT/plots/*.svg; needs matplotlib).")
+def build(specs: Path | None, out: Path, plots: bool) -> None:
     """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
     try:
-        items = pipeline.build(specs or specs_dir(), out)
+        items = pipeline.build(specs or specs_dir(), out, plots)
     except (SpecErrors, write.OutputError) as exc:
         _fail(exc)
     click.echo(f"built {len(items)} losses into {out}", err=True)

@@ -181,20 +181,26 @@ def _calls(node: Node) -> set[str]:
     return set()
 
 
-def body(item: LoadedSpec) -> tuple[str, ...]:
-    """The function body: cast the inputs, then one line per step, then the result."""
-    spec, program = item.spec, item.program
+def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
+    """Every step the loss computes, in order (unpacking, the spec's steps, the weighting
+    rule's), and the final per-sample result. Both the code and the NumPy evaluator use it."""
+    spec = item.spec
     steps: list[tuple[str, Node]] = []
     if spec.weighting.rule == "per_example":
         classes = call("num_classes")
         y_true = Ref("y_true", "input")
         steps.append(("example_table", call("square_table", call("tail", y_true, classes), classes)))
         steps.append(("y_true", call("head", y_true, classes)))
-    steps += program.steps
-    extra, result = _weighted(spec, program.loss, program.weight)
-    steps += extra
+    steps += item.program.steps
+    extra, result = _weighted(spec, item.program.loss, item.program.weight)
+    return steps + extra, result
+
+
+def body(item: LoadedSpec) -> tuple[str, ...]:
+    """The function body: cast the inputs, then one line per step, then the result."""
+    steps, result = program(item)
     lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
-    for name in _array_params(spec):
+    for name in _array_params(item.spec):
         lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
     if any("num_classes" in _calls(node) for _, node in [*steps, ("", result)]):
         lines.append("num_classes = ops.shape(y_pred)[-1]")
@@ -282,7 +288,7 @@ def _registered_name(factory: str, names: list[str]) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def loss_view(item: LoadedSpec) -> LossView:
+def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     spec = item.spec
     params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
     names = [p.name for p in params]
@@ -351,6 +357,7 @@ def loss_view(item: LoadedSpec) -> LossView:
         keras_text=keras_text,
         references=tuple(spec.references),
         forms=forms,
+        plot=spec.name if plots else "",
     )
 
 

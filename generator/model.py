@@ -60,6 +60,7 @@ class LossView:
     keras_text: str  # Markdown: the Keras twin, if any
     references: tuple[str, ...]
     forms: tuple[FormView, ...]
+    plot: str  # base name of the plot files (``plots/<plot>-light.svg``); empty: no plot
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,22 @@ def generate(item: LoadedSpec, form: str = "all") -> str:
     return formatting.format_files({"module.py": text})["module.py"]
 
 
-def generate_files(items: list[LoadedSpec]) -> dict[str, str]:
-    """Every output file of a build, formatted, in memory."""
-    views = [lower.loss_view(item) for item in items]
+def generate_files(items: list[LoadedSpec], plots: bool = False) -> dict[str, str]:
+    """Every output file of a build, formatted, in memory; with ``plots``, the SVG plots too
+    (slower: matplotlib)."""
+    views = [lower.loss_view(item, plots) for item in items]
     files = render.catalog_files(views, lower.catalog_view(items))
-    return formatting.format_files(files)
+    files = formatting.format_files(files)
+    if plots:
+        from generator.plots import plot_files
+
+        files.update(plot_files(items))
+    return dict(sorted(files.items()))
 
 
-def build(specs: Path, out: Path) -> list[LoadedSpec]:
+def build(specs: Path, out: Path, plots: bool = False) -> list[LoadedSpec]:
     """Load every spec of a folder and replace ``out`` with the generated files."""
     write.check_output_dir(Path(out).absolute())
     items = load_directory(specs)
-    write.write_tree(generate_files(items), out)
+    write.write_tree(generate_files(items, plots), out)
     return items

@@ -113,6 +113,13 @@ class Example(Strict):
     source: str = Field(min_length=1)
 
 
+class Plot(Strict):
+    """How the reference page's plot scans the loss: along the prediction's value, or
+    along the angle between two 2-d vectors (for direction losses such as cosine)."""
+
+    along: Literal["value", "angle"] = "value"
+
+
 class LossSpec(Strict):
     name: str
     class_name: str | None = None
@@ -128,6 +135,7 @@ class LossSpec(Strict):
     keras: KerasTwin | None = None
     references: list[str] = []
     examples: list[Example] = []
+    plot: Plot = Plot()
 
 
 FIELD_ORDER = tuple(LossSpec.model_fields)

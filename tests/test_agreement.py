@@ -96,3 +96,18 @@ def test_keras_twins_are_not_trivially_equal_to_mse(built):
     mse = _np(keras.losses.MeanSquaredError(reduction=None)(batch.y_true, batch.y_pred))
     mae = _np(keras.losses.MeanAbsoluteError(reduction=None)(batch.y_true, batch.y_pred))
     assert not np.allclose(mse, mae)
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_numpy_evaluator_used_for_plots_agrees_with_generated_code(built, name):
+    """The plots are drawn from the formula evaluated with NumPy; they must show the same
+    numbers as the generated Keras code."""
+    from generator.numeric import evaluate
+
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    for seed in range(2):
+        batch = samples.random_batch(item.spec, params, seed)
+        ours = _np(forms.function(params)(batch.y_true, batch.y_pred))
+        plotted = evaluate(item, batch.y_true, batch.y_pred, params)
+        np.testing.assert_allclose(plotted, ours, rtol=1e-4, atol=1e-6)

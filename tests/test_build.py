@@ -125,3 +125,21 @@ def test_build_of_a_bad_catalog_leaves_previous_output_untouched(tmp_path):
     assert "broken.yaml:6:9: formula.loss: undefined name `nope`" in result.stderr
     assert "Traceback" not in result.stderr
     assert _tree(out) == before
+
+
+def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
+    from generator.loader import load_spec
+    from generator.plots import plot_files
+
+    items = [load_spec(SPECS / "huber.yaml"), load_spec(SPECS / "binary_focal.yaml")]
+    first, second = plot_files(items), plot_files(items)
+    assert first == second
+    assert sorted(first) == [
+        "plots/binary_focal-dark.svg",
+        "plots/binary_focal-light.svg",
+        "plots/huber-dark.svg",
+        "plots/huber-light.svg",
+    ]
+    for text in first.values():
+        assert text.lstrip().startswith("<?xml") and "<svg" in text
+        assert "<dc:date>" not in text

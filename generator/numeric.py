@@ -1,0 +1,138 @@
+"""Evaluate a spec's formula with NumPy (float64), for plots: no Keras, no code execution.
+
+The formula tree is walked node by node; each whitelisted function has a NumPy twin
+here. The checker and tests compare the generated Keras code against independent
+references, not against this evaluator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
+from generator.loader import LoadedSpec
+from generator.lower import program
+
+EPSILON = 1e-7
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis=-1):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _logsumexp(x, axis=-1, keepdims=False):
+    peak = np.max(x, axis=axis, keepdims=True)
+    out = peak + np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _normalize(x, axis=-1):
+    norm = np.sqrt(np.maximum(np.sum(x * x, axis=axis, keepdims=True), EPSILON))
+    return x / norm
+
+
+_TWINS = {
+    "exp": np.exp,
+    "log": np.log,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+    "sqrt": np.sqrt,
+    "square": np.square,
+    "abs": np.abs,
+    "sign": np.sign,
+    "tanh": np.tanh,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "log_sigmoid": lambda x: -np.logaddexp(0.0, -x),
+    "relu": lambda x: np.maximum(x, 0.0),
+    "power": np.power,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "clip": np.clip,
+    "where": np.where,
+    "stop_gradient": lambda x: x,
+    "logical_and": np.logical_and,
+    "logical_or": np.logical_or,
+    "logical_not": np.logical_not,
+    "all": np.all,
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+    "logsumexp": _logsumexp,
+    "normalize": _normalize,
+    "sum": np.sum,
+    "mean": np.mean,
+    "max": np.max,
+    "min": np.min,
+    "argmax": np.argmax,
+    "expand_dims": np.expand_dims,
+    "matmul": np.matmul,
+    "transpose": np.transpose,
+}
+_COMPARE = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+_BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
+
+
+def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
+    """The per-sample loss of a spec, computed in float64 with NumPy."""
+    env: dict[str, object] = {"y_true": np.asarray(y_true, dtype="float64"), "y_pred": np.asarray(y_pred, "float64")}
+    for name, param in item.spec.parameters.items():
+        value = params.get(name, param.default)
+        env[name] = np.asarray(value, dtype="float64") if param.type in ("vector", "matrix") else value
+    steps, result = program(item)
+    with np.errstate(all="ignore"):
+        for name, node in steps:
+            env[name] = _eval(node, env)
+        return np.asarray(_eval(result, env), dtype="float64")
+
+
+def _eval(node: Node, env: dict) -> object:
+    match node:
+        case Num(value=value):
+            return value
+        case Ref(name=name):
+            return env[name]
+        case Unary(op=op, operand=x):
+            value = _eval(x, env)
+            return -value if op == "-" else value
+        case Binary(op=op, left=a, right=b):
+            return _BINARY[op](_eval(a, env), _eval(b, env))
+        case Compare(op=op, left=a, right=b):
+            return _COMPARE[op](_eval(a, env), _eval(b, env))
+        case Cond(flag=flag, body=a, orelse=b):
+            return _eval(a, env) if env[flag] else _eval(b, env)
+        case Call(fn=fn, args=args, keywords=keywords):
+            return _call(fn, [_eval(a, env) for a in args], dict(keywords), env)
+    raise TypeError(f"not a formula node: {node!r}")
+
+
+def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
+    y_pred = env["y_pred"]
+    if fn == "epsilon":
+        return EPSILON
+    if fn == "num_classes":
+        return y_pred.shape[-1]
+    if fn == "labels":
+        return np.asarray(args[0]).reshape(y_pred.shape[:-1]).astype(int)
+    if fn == "one_hot":
+        return np.eye(int(args[1]))[np.asarray(args[0], dtype=int)]
+    if fn == "head":
+        return args[0][..., : int(args[1])]
+    if fn == "tail":
+        return args[0][..., int(args[1]) :]
+    if fn == "square_table":
+        n = int(args[1])
+        return np.reshape(args[0], (-1, n, n))
+    return _TWINS[fn](*args, **keywords)

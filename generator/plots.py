@@ -1,0 +1,169 @@
+"""Draw each loss's curve and gradient as SVG, for the reference pages.
+
+Values come from :mod:`generator.numeric` (NumPy; no TensorFlow). Each plot is drawn
+twice, for the light and the dark palette. Output is deterministic: fixed hash salt, no
+dates, text kept as text.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from generator.loader import LoadedSpec
+from generator.numeric import evaluate
+from generator.spec import LossSpec, Parameter
+
+POINTS = 301
+PALETTES = {
+    "light": {"ink": "#1f2328", "grid": "#d0d7de", "lines": ["#3949ab", "#d81b60", "#00897b", "#f9a825"]},
+    "dark": {"ink": "#e6edf3", "grid": "#3d444d", "lines": ["#8c9eff", "#ff80ab", "#64ffda", "#ffd54f"]},
+}
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str  # empty: no legend entry
+    x: np.ndarray
+    loss: np.ndarray
+    color: int  # index into the palette: one colour per parameter value
+    dashed: bool = False  # the other target of a binary loss
+
+
+def plot_values(param: Parameter) -> list[float]:
+    """Three values of a float parameter to draw: the default and two others in bounds."""
+    d = float(param.default)
+    low, high = param.min, param.max
+    if low is not None and high is not None:
+        far = high if high - d >= d - low else low
+        values = [d, d + (far - d) * 0.5, d + (far - d) * 0.9]
+    elif low is not None:
+        values = [d / 2, d, d * 2] if d > 0 else [d, d + 0.5, d + 1.0]
+    elif high is not None:
+        values = [d - 1.0, d, d / 2 if d < 0 else d - 0.5]
+    else:
+        values = [d - 1.0, d, d + 1.0]
+    return sorted({round(v, 6) for v in values})
+
+
+def _varied(spec: LossSpec) -> tuple[str, list[float]] | None:
+    for name, param in spec.parameters.items():
+        if param.type == "float":
+            return name, plot_values(param)
+    return None
+
+
+def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """x values, y_true, y_pred along the scan, and the axis labels."""
+    spec = item.spec
+    kind, pred = spec.inputs.y_true.kind, spec.inputs.y_pred.kind
+    if spec.plot.along == "angle":
+        theta = np.linspace(0.0, np.pi, POINTS)
+        y_true = np.tile([1.0, 0.0], (POINTS, 1))
+        y_pred = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
+        return theta, y_true, y_pred, "angle between y_true and y_pred (radians)", ""
+    if pred in ("distribution",) or kind in ("one_hot", "labels", "distribution"):
+        classes = 3
+        for param in spec.parameters.values():
+            if param.type in ("vector", "matrix"):
+                classes = len(param.default)
+        p = np.linspace(0.001, 0.999, POINTS)
+        rest = (1 - p) / (classes - 1)
+        y_pred = np.concatenate([p[:, None], np.tile(rest[:, None], (1, classes - 1))], axis=-1)
+        if kind == "labels":
+            y_true = np.zeros(POINTS)
+        else:
+            y_true = np.tile(np.eye(classes)[0], (POINTS, 1))
+        if spec.weighting.rule == "per_example":
+            y_true = np.concatenate([y_true, np.ones((POINTS, classes * classes))], axis=-1)
+        return p, y_true, y_pred, "predicted probability of the true class", "true class 0"
+    if pred == "probability":
+        p = np.linspace(0.001, 0.999, POINTS)
+        return p, np.full((POINTS, 1), target), p[:, None], "y_pred (predicted probability)", f"y_true = {target:g}"
+    if pred == "nonnegative":
+        x = np.linspace(0.0, 3.0, POINTS)
+        return x, np.full((POINTS, 1), target), x[:, None], "y_pred", f"y_true = {target:g}"
+    x = np.linspace(-2.0, 4.0, POINTS) if kind != "signed" else np.linspace(-3.0, 3.0, POINTS)
+    return x, np.full((POINTS, 1), target), x[:, None], "y_pred", f"y_true = {target:g}"
+
+
+def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
+    """The curves to draw, the x-axis label and a note on line styles."""
+    spec = item.spec
+    varied = _varied(spec)
+    settings = [({}, "loss")] if varied is None else [({varied[0]: v}, f"{varied[0]} = {v:g}") for v in varied[1]]
+    targets = [1.0, 0.0] if spec.inputs.y_true.kind == "binary" else [1.0]
+    out: list[Curve] = []
+    label_x = note = ""
+    for target in targets:
+        for color, (params, label) in enumerate(settings):
+            x, y_true, y_pred, label_x, note = _inputs(item, target)
+            loss = evaluate(item, y_true, y_pred, params)
+            out.append(Curve(label if target == 1.0 else "", x, loss, color, dashed=target == 0.0))
+    if len(targets) > 1:
+        note = "solid: y_true = 1, dashed: y_true = 0"
+    return out, label_x, note
+
+
+def svg(item: LoadedSpec, palette: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    colors = PALETTES[palette]
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "lossgen",
+            "svg.fonttype": "none",
+            "font.size": 9,
+            "text.color": colors["ink"],
+            "axes.labelcolor": colors["ink"],
+            "axes.edgecolor": colors["ink"],
+            "xtick.color": colors["ink"],
+            "ytick.color": colors["ink"],
+            "axes.prop_cycle": matplotlib.cycler(color=colors["lines"]),
+        }
+    )
+    lines, label_x, note = curves(item)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+    slopes = []
+    for curve in lines:
+        style = "--" if curve.dashed else "-"
+        color = colors["lines"][curve.color % len(colors["lines"])]
+        left.plot(curve.x, curve.loss, style, color=color, label=curve.label or None, linewidth=1.6)
+        slope = np.gradient(curve.loss, curve.x)
+        slopes.append(slope[np.isfinite(slope)])
+        right.plot(curve.x, slope, style, color=color, linewidth=1.6)
+    finite = np.concatenate(slopes)
+    if finite.size:
+        # Clipping and log(0) guards make the slope spike at the very edges; show the body.
+        low, high = np.percentile(finite, [1, 99])
+        pad = 0.1 * (high - low) or 1.0
+        right.set_ylim(low - pad, high + pad)
+    titles = (f"loss ({note})" if note else "loss", "slope of the loss along the x axis")
+    for axis, title in zip((left, right), titles, strict=True):
+        axis.set_title(title)
+        axis.set_xlabel(label_x)
+        axis.grid(color=colors["grid"], linewidth=0.6)
+        axis.set_facecolor("none")
+        for side in ("top", "right"):
+            axis.spines[side].set_visible(False)
+    if any(curve.label not in ("", "loss") for curve in lines):
+        left.legend(frameon=False)
+    fig.patch.set_alpha(0.0)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def plot_files(items: list[LoadedSpec]) -> dict[str, str]:
+    """``plots/<name>-light.svg`` and ``plots/<name>-dark.svg`` for every spec."""
+    files = {}
+    for item in items:
+        for palette in PALETTES:
+            files[f"plots/{item.name}-{palette}.svg"] = svg(item, palette)
+    return files
