@@ -12,7 +12,19 @@ import textwrap
 from generator import PACKAGE, emit
 from generator.formula import Binary, Call, Compare, Cond, Node, Ref, Unary, call
 from generator.loader import LoadedSpec
-from generator.model import CatalogEntry, CatalogView, FormView, LossView, ParamView
+from generator.model import (
+    CatalogEntry,
+    CatalogView,
+    CommandView,
+    FormView,
+    FunctionRow,
+    LossView,
+    OptionRow,
+    ParamView,
+    TaskGroup,
+    ToolView,
+)
+from generator.vocabulary import PUBLIC_FUNCTIONS
 from generator.semantics import class_name
 from generator.spec import LossSpec, Parameter
 
@@ -229,32 +241,61 @@ def latex(item: LoadedSpec) -> str:
 # ---------------------------------------------------------------- the views
 
 
-def _usage(view_name: str, key: str, spec: LossSpec, cls: str, factory: str, example: str) -> str:
-    module = f"{spec.name}_{key}"
-    if key == "function":
-        return (
-            f"import keras\n\nfrom {module} import {spec.name}\n\n"
-            f'model.compile(optimizer="adam", loss={spec.name})\n'
-            f'model.save("model.keras")\n\n'
-            f"# Later, in a new process: importing the module registers `{PACKAGE}>{spec.name}`.\n"
-            f'import {module}  # noqa: F401\n\nmodel = keras.saving.load_model("model.keras")\n'
-        )
+_OUTPUT_ACTIVATION = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus", "real": None}
+
+
+def _example_targets(spec: LossSpec, classes: int) -> str:
+    """Python source for 32 random targets of the spec's kind (uses ``rng``)."""
+    return {
+        "real": f"rng.random((32, {classes}))",
+        "nonnegative": f"rng.random((32, {classes}))",
+        "binary": f'rng.integers(0, 2, (32, {classes})).astype("float32")',
+        "signed": f"rng.choice([-1.0, 1.0], (32, {classes}))",
+        "one_hot": f"np.eye({classes})[rng.integers(0, {classes}, 32)]",
+        "labels": f"rng.integers(0, {classes}, 32)",
+        "distribution": f"rng.dirichlet(np.ones({classes}), 32)",
+    }[spec.inputs.y_true.kind]
+
+
+def _classes(spec: LossSpec) -> int:
+    for param in spec.parameters.values():
+        if param.type in ("vector", "matrix"):
+            return len(param.default)
+    return 1 if spec.inputs.y_true.kind in ("binary", "signed", "real", "nonnegative") else 3
+
+
+def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
+    """A complete program: train a small model with the loss, save it, reload it."""
+    classes = _classes(spec)
+    activation = _OUTPUT_ACTIVATION[spec.inputs.y_pred.kind]
+    dense = f"keras.layers.Dense({classes}" + (f', activation="{activation}")' if activation else ")")
+    imports = [import_name] + ([pack] if pack else [])
+    targets = _example_targets(spec, classes)
+    if pack:
+        targets = f"{pack}({targets}, np.ones((32, {classes}, {classes})))"
     if key == "factory":
-        return (
-            f"import keras\n\nfrom {module} import {factory}\n\n"
-            f'model.compile(optimizer="adam", loss={factory}({example}))\n'
-            f'model.save("model.keras")\n\n'
-            f"# Later, in a new process: make the same call before loading.\n"
-            f"from {module} import {factory}\n\n{factory}({example})\n"
-            f'model = keras.saving.load_model("model.keras")\n'
+        reload_note = (
+            "# In a new process, make the same factory call before loading; with other\n"
+            "# values (or none) load_model fails and names the call to make.\n"
+            f"{loss_expr}\n"
         )
+    elif key == "class":
+        reload_note = "# In a new process, import the module first; the parameters come back from the file.\n"
+    else:
+        reload_note = f"# In a new process, import the module first so that Keras finds `{import_name}`.\n"
     return (
-        f"import keras\n\nfrom {module} import {cls}\n\n"
-        f'model.compile(optimizer="adam", loss={cls}({example}))\n'
-        f'model.save("model.keras")\n\n'
-        f"# Later, in a new process: importing the module registers `{PACKAGE}>{cls}`;\n"
-        f"# the parameters come back from the file.\n"
-        f'import {module}  # noqa: F401\n\nmodel = keras.saving.load_model("model.keras")\n'
+        "import keras\nimport numpy as np\n\n"
+        f"from {module} import {', '.join(imports)}\n\n"
+        "rng = np.random.default_rng(0)\n"
+        "x = rng.normal(size=(32, 4))\n"
+        f"y = {targets}\n\n"
+        f"model = keras.Sequential([keras.Input((4,)), {dense}])\n"
+        f'model.compile(optimizer="adam", loss={loss_expr})\n'
+        "model.fit(x, y, epochs=2, verbose=0)\n"
+        'model.save("model.keras")\n\n'
+        f"{reload_note}"
+        'restored = keras.saving.load_model("model.keras")\n'
+        "print(restored.evaluate(x, y, verbose=0))\n"
     )
 
 
@@ -303,15 +344,22 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     )
     registered = _registered_name(factory, names)
     example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
+    pack = f"pack_{spec.name}" if spec.weighting.rule == "per_example" else ""
+    usages = {
+        "function": (spec.name, spec.name),
+        "factory": (f"{factory}({example})", factory),
+        "class": (f"{cls}({example})", cls),
+    }
     forms = tuple(
         FormView(
             key=key,
             label=label,
             filename=f"{spec.name}_{key}.py",
-            usage_lines=tuple(_usage(spec.name, key, spec, cls, factory, example).splitlines()),
+            usage_lines=tuple(_usage(key, spec, f"{spec.name}_{key}", loss_expr, import_name, pack).splitlines()),
             pitfall=_PITFALLS[key],
         )
         for key, label in (("function", "Function"), ("factory", "Factory"), ("class", "Loss subclass"))
+        for loss_expr, import_name in [usages[key]]
     )
     y_true_doc = spec.inputs.y_true.doc or _TARGET_DOCS[spec.inputs.y_true.kind]
     if spec.weighting.rule == "per_example":
@@ -361,19 +409,79 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     )
 
 
+_TASK_HEADINGS = {
+    "regression": "Regression",
+    "binary": "Binary classification",
+    "multiclass": "Multi-class classification",
+    "multilabel": "Multi-label classification",
+    "segmentation": "Segmentation",
+    "metric": "Metric and representation learning",
+    "ranking": "Ranking",
+    "detection": "Detection",
+}
+
+
 def catalog_view(items: list[LoadedSpec]) -> CatalogView:
-    entries = tuple(
-        CatalogEntry(
-            name=i.spec.name,
-            title=i.spec.title.strip(),
-            task=i.spec.task,
-            summary=wrap(i.spec.summary, 10_000)[0].split(". ")[0].rstrip(".") + ".",
-            parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
+    groups = []
+    for task, heading in _TASK_HEADINGS.items():
+        members = sorted((i for i in items if i.spec.task == task), key=_by_name)
+        if not members:
+            continue
+        entries = tuple(
+            CatalogEntry(
+                name=i.spec.name,
+                title=i.spec.title.strip(),
+                task=i.spec.task,
+                summary=_first_sentence(i.spec.summary),
+                parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
+            )
+            for i in members
         )
-        for i in sorted(items, key=_task_then_name)
+        groups.append(TaskGroup(task, heading, entries))
+    return CatalogView(tuple(groups), len(items))
+
+
+def _by_name(item: LoadedSpec) -> str:
+    return item.spec.name
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    head, dot, _ = flat.partition(". ")
+    return head + ("." if dot or not head.endswith(".") else "")
+
+
+def _table_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (LaTeX bars become \\lvert and \\rvert)."""
+    return text.replace(r"\left|", r"\left\lvert ").replace(r"\right|", r"\right\rvert").replace("|", r"\|")
+
+
+def _function_latex(template: str, params: tuple[str, ...]) -> str:
+    names = [rf"\mathit{{{p}}}" if len(p) > 1 else p for p in params]
+    return template.format(*names, ax="c", **{f"a{i}": n for i, n in enumerate(names)})
+
+
+def tool_view() -> ToolView:
+    """The formula vocabulary (from the whitelist) and the CLI (from its click commands)."""
+    import click
+
+    from generator.cli import cli
+
+    functions = tuple(
+        FunctionRow(fn.signature, _table_cell(fn.doc), _table_cell(_function_latex(fn.latex, fn.params)))
+        for fn in PUBLIC_FUNCTIONS.values()
     )
-    return CatalogView(entries)
-
-
-def _task_then_name(item: LoadedSpec) -> tuple[str, str]:
-    return (item.spec.task, item.spec.name)
+    commands = []
+    context = click.Context(cli, info_name="lossgen")
+    for name in sorted(cli.commands):
+        command = cli.commands[name]
+        sub = click.Context(command, info_name=name, parent=context)
+        options = tuple(
+            OptionRow(", ".join(f"`{o}`" for o in param.opts), (param.help or "").strip())
+            for param in command.params
+            if isinstance(param, click.Option)
+        )
+        commands.append(
+            CommandView(name, " ".join(command.collect_usage_pieces(sub)), (command.help or "").strip(), options)
+        )
+    return ToolView(functions, tuple(commands))

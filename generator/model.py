@@ -73,5 +73,42 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
-class CatalogView:
+class TaskGroup:
+    task: str
+    heading: str
     entries: tuple[CatalogEntry, ...]
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    groups: tuple[TaskGroup, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    signature: str
+    doc: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    flags: str
+    help: str
+
+
+@dataclass(frozen=True)
+class CommandView:
+    name: str
+    usage: str
+    help: str
+    options: tuple[OptionRow, ...]
+
+
+@dataclass(frozen=True)
+class ToolView:
+    """The formula vocabulary and the CLI, for the generated reference pages."""
+
+    functions: tuple[FunctionRow, ...]
+    commands: tuple[CommandView, ...]

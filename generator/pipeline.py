@@ -33,7 +33,7 @@ def generate_files(items: list[LoadedSpec], plots: bool = False) -> dict[str, st
     """Every output file of a build, formatted, in memory; with ``plots``, the SVG plots too
     (slower: matplotlib)."""
     views = [lower.loss_view(item, plots) for item in items]
-    files = render.catalog_files(views, lower.catalog_view(items))
+    files = render.catalog_files(views, lower.catalog_view(items), lower.tool_view())
     files = formatting.format_files(files)
     if plots:
         from generator.plots import plot_files

@@ -9,7 +9,7 @@ from functools import cache
 
 import jinja2
 
-from generator.model import CatalogView, LossView
+from generator.model import CatalogView, LossView, ToolView
 from generator.resources import templates_dir
 
 FORMS = ("function", "factory", "class")
@@ -49,9 +49,13 @@ def loss_files(loss: LossView) -> dict[str, str]:
     return files
 
 
-def catalog_files(losses: list[LossView], catalog: CatalogView) -> dict[str, str]:
-    """Every file of a build: all losses plus the catalog page, sorted by path."""
-    files: dict[str, str] = {"index.md": _render("catalog.md.jinja", catalog=catalog)}
+def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView) -> dict[str, str]:
+    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages."""
+    files: dict[str, str] = {
+        "index.md": _render("catalog.md.jinja", catalog=catalog),
+        "vocabulary.md": _render("vocabulary.md.jinja", tools=tools),
+        "cli.md": _render("cli.md.jinja", tools=tools),
+    }
     for loss in losses:
         files.update(loss_files(loss))
     return dict(sorted(files.items()))
