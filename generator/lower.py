@@ -24,9 +24,9 @@ from generator.model import (
     TaskGroup,
     ToolView,
 )
-from generator.vocabulary import PUBLIC_FUNCTIONS
 from generator.semantics import class_name
 from generator.spec import LossSpec, Parameter
+from generator.vocabulary import PUBLIC_FUNCTIONS
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
