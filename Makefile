@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup generate assets site test lint golden clean
+.PHONY: setup generate assets browser site test lint golden clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,12 @@ assets: $(KATEX)/katex.min.js
 site: generate assets
 	$(BIN)/mkdocs build --strict
 
-## test: the whole test suite
-test: setup
+## browser: Debian's Chromium, for the browser test (needs root, as on CI)
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## test: build the site, then run the whole test suite (which checks the site too)
+test: site browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## lint: ruff on the project's own code

@@ -1,0 +1,201 @@
+"""The built site: every Python block runs, and a real browser checks a reference page
+offline (math, tabs, copy buttons, plot, search, no outside requests).
+
+`make test` builds the site first (`make site`: mkdocs build --strict, so any warning
+fails it); these tests read site/.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, catalog_names
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+GUIDES = sorted(p.stem for p in (ROOT / "docs" / "guides").glob("*.md"))
+SOURCES = ("specs", "templates", "generator", "docs", "mkdocs.yml")
+
+
+def _newest_source() -> float:
+    newest = 0.0
+    for name in SOURCES:
+        root = ROOT / name
+        paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        for path in paths:
+            if "reference" in path.relative_to(ROOT).parts or "__pycache__" in path.parts:
+                continue
+            newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    """The site `make site` built (make test builds it first, with mkdocs build --strict)."""
+    index = ROOT / "site" / "index.html"
+    if not index.is_file():
+        pytest.fail("no built site: run `make site` (make test does it first)")
+    if index.stat().st_mtime < _newest_source():
+        pytest.fail("site/ is older than its sources: run `make site` (make test does it first)")
+    return ROOT / "site"
+
+
+def test_every_catalog_loss_has_a_reference_page(site):
+    for name in catalog_names():
+        assert (site / "reference" / name / "index.html").is_file(), name
+    assert (site / "reference" / "index.html").is_file()
+
+
+# ---------------------------------------------------------------- code blocks
+
+
+def python_blocks(page: Path) -> list[tuple[str, bool]]:
+    """(code, is_fragment) for every Python block of a built page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    blocks = []
+    for div in soup.select("div.language-python.highlight"):
+        code = div.find("code")
+        blocks.append((html.unescape(code.get_text()), "fragment" in div.get("class", [])))
+    return blocks
+
+
+def _run_block(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _check_page_blocks(page: Path, cwd: Path) -> int:
+    ran = 0
+    for i, (code, fragment) in enumerate(python_blocks(page)):
+        if fragment:
+            continue
+        result = _run_block(code, cwd)
+        assert result.returncode == 0, f"block {i} of {page}:\n{code}\n--- stderr ---\n{result.stderr[-3000:]}"
+        ran += 1
+    return ran
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
+    """A reference page has three complete modules and three programs. Each module block is
+    byte-for-byte the downloadable file, and the programs import those files in a fresh
+    interpreter (as a user who downloaded them would), so running the programs runs the
+    exact code of every block."""
+    files = {p.name: p.read_text() for p in (site / "reference" / "code").glob(f"{name}_*.py")}
+    for filename, text in files.items():
+        (tmp_path / filename).write_text(text)
+    page = site / "reference" / name / "index.html"
+    blocks = python_blocks(page)
+    assert len(blocks) == 6 and not any(fragment for _, fragment in blocks)
+    modules, programs = [code for code, _ in blocks[:3]], [code for code, _ in blocks[3:]]
+    assert sorted(modules) == sorted(files[f"{name}_{form}.py"] for form in ("function", "factory", "class"))
+    for form, program in zip(("function", "factory", "class"), programs, strict=True):
+        assert f"from {name}_{form} import" in program
+        result = _run_block(program, tmp_path)
+        assert result.returncode == 0, f"{form} program of {page}:\n{program}\n{result.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_every_python_block_of_a_guide_runs(site, guide, tmp_path):
+    _check_page_blocks(site / "guides" / guide / "index.html", tmp_path)
+
+
+def test_fragments_are_few(site):
+    pages = list(site.rglob("index.html"))
+    fragments = sum(fragment for page in pages for _, fragment in python_blocks(page))
+    total = sum(1 for page in pages for _ in python_blocks(page))
+    assert fragments <= max(3, total // 10), f"{fragments} of {total} blocks are marked as fragments"
+
+
+# ---------------------------------------------------------------- in a browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make browser` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        flags = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ]
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=flags)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.xdist_group("browser")
+def test_reference_page_in_a_real_browser(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{server}/reference/binary_focal/", wait_until="networkidle")
+
+    # Math is typeset by the bundled KaTeX, not left as TeX source.
+    page.wait_for_selector(".arithmatex .katex")
+    assert page.locator(".katex").count() >= 2
+    assert "\\begin{aligned}" not in page.locator("article").inner_text()
+
+    # The three implementation tabs switch (and linked tabs switch together).
+    factory_tab = page.locator(".tabbed-labels label", has_text="Factory").first
+    factory_tab.click()
+    visible = page.locator(".tabbed-block:visible code").first.inner_text()
+    assert "def make_binary_focal" in visible
+    page.locator(".tabbed-labels label", has_text="Loss subclass").first.click()
+    assert "class BinaryFocal" in page.locator(".tabbed-block:visible code").first.inner_text()
+
+    # Copy buttons on code blocks.
+    assert page.locator("button.md-code__button[data-md-type='copy']").count() >= 3
+
+    # The plot loads.
+    plot = page.locator("img[src*='binary_focal-light.svg']")
+    assert plot.evaluate("img => img.complete && img.naturalWidth > 0")
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "binary_focal-light.png"), full_page=False)
+    page.locator("label[for='__palette_1']").first.click()  # switch to the dark palette
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    assert page.locator("img[src*='binary_focal-dark.svg']").evaluate("img => img.naturalWidth > 0")
+    page.screenshot(path=str(ARTIFACTS / "binary_focal-dark.png"), full_page=False)
+
+    # Search finds the focal loss.
+    page.locator("input.md-search__input").first.click()
+    page.keyboard.type("focal")
+    page.wait_for_selector(".md-search-result__item")
+    assert "focal" in page.locator(".md-search-result").inner_text().lower()
+
+    outside = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
+    assert not outside, f"requests left localhost: {outside}"
+    page.close()
