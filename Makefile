@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup generate assets browser site test lint golden clean
+.PHONY: setup generate assets browser site test lint notebooks golden clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,12 @@ test: site browser
 
 ## lint: ruff on the project's own code
 lint: setup
-	$(BIN)/ruff check generator tests
-	$(BIN)/ruff format --check generator tests
+	$(BIN)/ruff check generator tests tools
+	$(BIN)/ruff format --check generator tests tools
+
+## notebooks: re-execute the notebooks and store their outputs (needs the generated modules)
+notebooks: generate
+	$(BIN)/python tools/notebooks.py
 
 ## golden: rewrite the committed golden outputs after an intended change
 golden: setup

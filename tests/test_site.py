@@ -199,3 +199,14 @@ def test_reference_page_in_a_real_browser(server, browser):
     outside = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
     assert not outside, f"requests left localhost: {outside}"
     page.close()
+
+
+def test_no_page_loads_anything_from_outside(site):
+    """Scripts, styles, images and fonts all come from the site itself."""
+    import re
+
+    pattern = re.compile(r"<(?:script|img|link|iframe|source)\b[^>]*(?:src|href)=\"(?:https?:)?//[^\"]*", re.IGNORECASE)
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 20
+    outside = [f"{page}: {m.group(0)}" for page in pages for m in pattern.finditer(page.read_text(encoding="utf-8"))]
+    assert not outside, outside[:5]
