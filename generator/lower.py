@@ -372,12 +372,19 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         ref=getattr(spec.weighting, "weights", None) or getattr(spec.weighting, "table", ""),
         pack=f"pack_{spec.name}",
     )
-    keras_text = ""
+    keras_text = twin = ""
     if spec.keras is not None:
         args = ", ".join(f"{k}={v!r}" for k, v in spec.keras.args.items())
-        keras_text = f"`keras.losses.{spec.keras.loss}({args})`"
+        keras_text = twin = f"`keras.losses.{spec.keras.loss}({args})`"
         if spec.keras.note:
             keras_text += f". {spec.keras.note.strip()}"
+    if spec.keras is not None:
+        checked = (
+            f"match {twin} to a relative 1e-5 (float32) on random inputs, with the"
+            " default parameters and with every parameter changed."
+        )
+    else:
+        checked = " ".join((spec.checked_against or "").split())
     return LossView(
         name=spec.name,
         class_name=cls,
@@ -403,6 +410,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         weighting_text=weighting_text,
         notes=(spec.notes or "").strip(),
         keras_text=keras_text,
+        checked_text=checked,
         references=tuple(spec.references),
         forms=forms,
         plot=spec.name if plots else "",

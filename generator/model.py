@@ -58,6 +58,7 @@ class LossView:
     weighting_text: str  # Markdown: the weighting rule in words
     notes: str
     keras_text: str  # Markdown: the Keras twin, if any
+    checked_text: str  # Markdown: what the tests compare this loss with
     references: tuple[str, ...]
     forms: tuple[FormView, ...]
     plot: str  # base name of the plot files (``plots/<plot>-light.svg``); empty: no plot

@@ -133,6 +133,8 @@ class LossSpec(Strict):
     latex: str | None = None
     notes: str | None = None
     keras: KerasTwin | None = None
+    checked_against: str | None = None
+    """What the tests compare this loss with, when it has no Keras twin (Markdown)."""
     references: list[str] = []
     examples: list[Example] = []
     plot: Plot = Plot()

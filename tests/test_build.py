@@ -143,3 +143,11 @@ def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
     for text in first.values():
         assert text.lstrip().startswith("<?xml") and "<svg" in text
         assert "<dc:date>" not in text
+
+
+def test_every_catalog_spec_says_what_it_is_checked_against():
+    from generator.loader import load_spec
+
+    for name in catalog_names():
+        spec = load_spec(SPECS / f"{name}.yaml").spec
+        assert spec.keras is not None or spec.checked_against, f"{name}: no keras twin and no checked_against"

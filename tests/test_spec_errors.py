@@ -22,7 +22,7 @@ ALLOWED_FUNCTIONS = (
 )
 TOP_KEYS = (
     "name, class_name, title, task, summary, inputs, parameters, formula, weighting, latex, notes, keras, "
-    "references, examples, plot"
+    "checked_against, references, examples, plot"
 )
 
 # fixture -> the exact message(s), after "error: <path>:"
