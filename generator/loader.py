@@ -212,6 +212,8 @@ def _message(error: dict, loc: tuple, data: object) -> str:
         return f"must be a list, got {_describe(value)}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long (it is a title: put details in summary)"
     return str(error.get("msg", "invalid value"))
 
 

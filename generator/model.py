@@ -61,6 +61,7 @@ class LossView:
     checked_text: str  # Markdown: what the tests compare this loss with
     references: tuple[str, ...]
     forms: tuple[FormView, ...]
+    module_doc: dict[str, tuple[str, ...]]  # form ("all", "function", ...) -> docstring lines
     plot: str  # base name of the plot files (``plots/<plot>-light.svg``); empty: no plot
 
 

@@ -123,7 +123,7 @@ class Plot(Strict):
 class LossSpec(Strict):
     name: str
     class_name: str | None = None
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=60)
     task: Task
     summary: str = Field(min_length=1)
     inputs: Inputs = Inputs()

@@ -57,6 +57,69 @@ def binary_focal(t, p, gamma=2.0, alpha=0.25, from_logits=False):
     return np.mean(alpha_t * (1 - p_t) ** gamma * bce, axis=-1)
 
 
+def pinball(t, p, tau=0.5):
+    e = t - p
+    return np.mean(np.where(e >= 0, tau * e, (tau - 1) * e), axis=-1)
+
+
+def quantile(t, p, quantiles=(0.1, 0.5, 0.9)):
+    q = np.asarray(quantiles)
+    e = t - p
+    return np.mean(np.where(e >= 0, q * e, (q - 1) * e), axis=-1)
+
+
+def charbonnier(t, p, smoothing=0.001):
+    return np.mean(np.sqrt((p - t) ** 2 + smoothing**2), axis=-1)
+
+
+def wing(t, p, width=10.0, curvature=2.0):
+    x = np.abs(p - t)
+    c = width - width * np.log(1 + width / curvature)
+    return np.mean(np.where(x < width, width * np.log(1 + x / curvature), x - c), axis=-1)
+
+
+def tweedie(t, p, rho=1.5):
+    mu = np.maximum(p, EPS)
+    return np.mean(-t * mu ** (1 - rho) / (1 - rho) + mu ** (2 - rho) / (2 - rho), axis=-1)
+
+
+def poisson_nll(t, log_rate):
+    return np.mean(np.exp(log_rate) - t * log_rate, axis=-1)
+
+
+def sigmoid_focal(t, p, alpha=0.25, gamma=2.0, from_logits=False):
+    return binary_focal(t, p, gamma=gamma, alpha=alpha, from_logits=from_logits) * t.shape[-1]
+
+
+def weighted_crossentropy(t, p, pos_weight=1.0, from_logits=False):
+    prob = 1 / (1 + np.exp(-p)) if from_logits else np.clip(p, EPS, 1 - EPS)
+    return np.mean(-(pos_weight * t * np.log(prob) + (1 - t) * np.log(1 - prob)), axis=-1)
+
+
+def jaccard(t, p, smooth=0.0):
+    inter = (t * p).sum(-1)
+    union = t.sum(-1) + p.sum(-1) - inter
+    return 1 - (inter + smooth) / np.maximum(union + smooth, EPS)
+
+
+def _dice(t, p):
+    return 1 - 2 * (t * p).sum(-1) / (t.sum(-1) + p.sum(-1) + EPS)
+
+
+def bce_dice(t, p, dice_weight=1.0):
+    q = np.clip(p, EPS, 1 - EPS)
+    bce = np.mean(-(t * np.log(q) + (1 - t) * np.log(1 - q)), axis=-1)
+    return bce + dice_weight * _dice(t, p)
+
+
+def focal_tversky(t, p, alpha=0.7, beta=0.3, gamma=0.75):
+    tp = (t * p).sum(-1)
+    fn = (t * (1 - p)).sum(-1)
+    fp = ((1 - t) * p).sum(-1)
+    index = (tp + EPS) / (tp + alpha * fn + beta * fp + EPS)
+    return np.maximum(1 - index, EPS) ** gamma
+
+
 REFERENCES = {
     "amplitude_weighted_mse": amplitude_weighted_mse,
     "temperature_scaled_mse": temperature_scaled_mse,
@@ -64,6 +127,17 @@ REFERENCES = {
     "misclassification_weighted_crossentropy": misclassification_weighted_crossentropy,
     "example_weighted_crossentropy": example_weighted_crossentropy,
     "binary_focal": binary_focal,
+    "pinball": pinball,
+    "quantile": quantile,
+    "charbonnier": charbonnier,
+    "wing": wing,
+    "tweedie": tweedie,
+    "poisson_nll": poisson_nll,
+    "sigmoid_focal": sigmoid_focal,
+    "weighted_crossentropy": weighted_crossentropy,
+    "jaccard": jaccard,
+    "bce_dice": bce_dice,
+    "focal_tversky": focal_tversky,
 }
 
 
