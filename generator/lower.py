@@ -412,6 +412,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         task=spec.task,
         summary=" ".join(spec.summary.split()),
         summary_lines=wrap(spec.summary, DOC_WIDTH - 4),
+        avoid_text=" ".join((spec.avoid_when or "").split()),
         params=params,
         signature=signature,
         init_signature=init,

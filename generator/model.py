@@ -44,6 +44,7 @@ class LossView:
     task: str
     summary: str
     summary_lines: tuple[str, ...]  # the docstring paragraph, wrapped
+    avoid_text: str  # Markdown: when not to use it; empty when the spec does not say
     params: tuple[ParamView, ...]
     signature: str  # ``y_true, y_pred, *, gamma=2.0``
     init_signature: str  # ``self, gamma=2.0, ..., reduction=..., name=..., dtype=None``

@@ -126,6 +126,8 @@ class LossSpec(Strict):
     title: str = Field(min_length=1, max_length=60)
     task: Task
     summary: str = Field(min_length=1)
+    avoid_when: str | None = None
+    """When not to use this loss, and what to use instead (Markdown)."""
     inputs: Inputs = Inputs()
     parameters: dict[str, Parameter] = {}
     formula: Formula

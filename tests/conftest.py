@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -39,3 +40,25 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 
 def catalog_names() -> list[str]:
     return sorted(p.stem for p in SPECS.glob("*.yaml"))
+
+
+def assert_matches_reference(tmp_path: Path, name: str, params_label: str, reference, seeds: int = 4) -> None:
+    """The subclass form of catalog loss ``name`` equals a float64 NumPy ``reference``
+    (written in the tests from the loss's definition) on random batches, to 1e-5 relative."""
+    import keras
+
+    from generator import samples
+    from generator.checker import forms_of, import_path
+    from generator.loader import load_spec
+    from generator.pipeline import generate
+
+    item = load_spec(SPECS / f"{name}.yaml")
+    path = tmp_path / f"{name}.py"
+    path.write_text(generate(item), encoding="utf-8")
+    forms = forms_of(import_path(path, f"lossgen_ref_{name}_{params_label}"), item)
+    params = samples.parameter_sets(item.spec)[params_label]
+    for seed in range(seeds):
+        batch = samples.random_batch(item.spec, params, seed)
+        ours = keras.ops.convert_to_numpy(forms.subclass(params)(batch.y_true, batch.y_pred))
+        expected = reference(batch.y_true.astype("float64"), batch.y_pred.astype("float64"), **params)
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6, err_msg=f"{name}, seed {seed}")

@@ -153,3 +153,11 @@ def test_every_catalog_spec_says_what_it_is_checked_against():
     for name in catalog_names():
         spec = load_spec(SPECS / f"{name}.yaml").spec
         assert spec.keras is not None or spec.checked_against, f"{name}: no keras twin and no checked_against"
+
+
+def test_every_catalog_spec_says_when_not_to_use_it():
+    """Each reference page tells readers when the loss is the wrong choice."""
+    from generator.loader import load_spec
+
+    missing = [n for n in catalog_names() if not load_spec(SPECS / f"{n}.yaml").spec.avoid_when]
+    assert not missing, f"no avoid_when: {', '.join(missing)}"

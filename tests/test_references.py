@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SPECS
+from conftest import SPECS, assert_matches_reference
 
-from generator import samples
 from generator.checker import forms_of, import_path
 from generator.loader import load_spec
 from generator.pipeline import generate
@@ -144,18 +143,7 @@ REFERENCES = {
 @pytest.mark.parametrize("params_label", ["defaults", "changed"])
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_matches_numpy_reference(tmp_path, name, params_label):
-    import keras
-
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}.py"
-    path.write_text(generate(item), encoding="utf-8")
-    forms = forms_of(import_path(path, f"lossgen_ref_{name}"), item)
-    params = samples.parameter_sets(item.spec)[params_label]
-    for seed in range(4):
-        batch = samples.random_batch(item.spec, params, seed)
-        ours = keras.ops.convert_to_numpy(forms.subclass(params)(batch.y_true, batch.y_pred))
-        expected = REFERENCES[name](batch.y_true.astype("float64"), batch.y_pred.astype("float64"), **params)
-        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6, err_msg=f"seed {seed}")
+    assert_matches_reference(tmp_path, name, params_label, REFERENCES[name])
 
 
 def test_misclassification_table_changes_the_loss_where_it_should(tmp_path):
