@@ -142,10 +142,12 @@ def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
 def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     import tensorflow as tf
 
-    variable = tf.Variable(y_pred)
+    # A watched constant, as in training: y_pred reaches a loss as a tensor, not a variable.
+    prediction = tf.constant(y_pred)
     with tf.GradientTape() as tape:
-        value = fn(tf.constant(y_true), variable)
-    grad = tape.gradient(value, variable)
+        tape.watch(prediction)
+        value = fn(tf.constant(y_true), prediction)
+    grad = tape.gradient(value, prediction)
     grad_np = np.zeros_like(y_pred, dtype="float64") if grad is None else grad.numpy().astype("float64")
     return value.numpy().astype("float64"), grad_np
 
@@ -175,17 +177,15 @@ def _nonfinite(x: np.ndarray) -> str:
 
 # ---------------------------------------------------------------- save and reload
 
-_ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus", "real": None}
-
 
 def _model(item: LoadedSpec, params: dict):
     import keras
 
-    kind = item.spec.inputs.y_pred.kind
-    activation = None if samples.uses_logits(item.spec, params) else _ACTIVATIONS[kind]
     keras.utils.set_random_seed(1)
+    logits = samples.uses_logits(item.spec, params)
+    layers = samples.output_layers(item.spec, samples.classes(item.spec), logits)
     return keras.Sequential(
-        [keras.Input(shape=(5,)), keras.layers.Dense(samples.classes(item.spec), activation=activation)]
+        [keras.Input(shape=(5,))] + [getattr(keras.layers, name)(**kwargs) for name, kwargs in layers]
     )
 
 

@@ -271,6 +271,8 @@ class _Checker:
             raise self.fail(node, f"{name}(): starred arguments are not allowed")
         if len(node.args) != len(fn.params):
             raise self.fail(node, f"{name}() takes {len(fn.params)} argument(s), got {len(node.args)}: {fn.signature}")
+        for position in fn.constants:
+            self.whole_number(node.args[position], name, fn.params[position])
         args = tuple(self.visit(a, depth + 1) for a in node.args)
         keywords = dict(fn.keywords)
         for kw in node.keywords:
@@ -279,6 +281,12 @@ class _Checker:
                 raise self.fail(kw.value, f"{name}() got unknown keyword `{kw.arg}` (allowed: {allowed})")
             keywords[kw.arg] = self.keyword_value(kw, name)
         return Call(name, args, tuple(keywords.items()))
+
+    def whole_number(self, value: ast.AST, fn: str, what: str) -> None:
+        negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+        inner = value.operand if negative else value
+        if not (isinstance(inner, ast.Constant) and type(inner.value) is int):
+            raise self.fail(value, f"{fn}(): {what} must be a whole number such as 0 or -1")
 
     def keyword_value(self, kw: ast.keyword, fn: str) -> object:
         value = kw.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from generator import PACKAGE, emit
+from generator import PACKAGE, emit, samples
 from generator.formula import Binary, Call, Compare, Cond, Node, Ref, Unary, call
 from generator.loader import LoadedSpec
 from generator.model import (
@@ -241,9 +241,6 @@ def latex(item: LoadedSpec) -> str:
 # ---------------------------------------------------------------- the views
 
 
-_OUTPUT_ACTIVATION = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus", "real": None}
-
-
 def _example_targets(spec: LossSpec, classes: int) -> str:
     """Python source for 32 random targets of the spec's kind (uses ``rng``)."""
     return {
@@ -254,21 +251,29 @@ def _example_targets(spec: LossSpec, classes: int) -> str:
         "one_hot": f"np.eye({classes})[rng.integers(0, {classes}, 32)]",
         "labels": f"rng.integers(0, {classes}, 32)",
         "distribution": f"rng.dirichlet(np.ones({classes}), 32)",
+        "box": "np.sort(rng.random((32, 2, 2)), axis=1).reshape(32, 4)",
     }[spec.inputs.y_true.kind]
 
 
 def _classes(spec: LossSpec) -> int:
+    if spec.inputs.y_pred.kind == "box":
+        return 4
     for param in spec.parameters.values():
         if param.type in ("vector", "matrix"):
             return len(param.default)
     return 1 if spec.inputs.y_true.kind in ("binary", "signed", "real", "nonnegative") else 3
 
 
+def _layer_code(name: str, kwargs: dict[str, object]) -> str:
+    """``keras.layers.Dense(3, activation="softmax")`` from a layer description."""
+    args = [str(v) if k == "units" else f'{k}="{v}"' for k, v in kwargs.items()]
+    return f"keras.layers.{name}({', '.join(args)})"
+
+
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
     """A complete program: train a small model with the loss, save it, reload it."""
     classes = _classes(spec)
-    activation = _OUTPUT_ACTIVATION[spec.inputs.y_pred.kind]
-    dense = f"keras.layers.Dense({classes}" + (f', activation="{activation}")' if activation else ")")
+    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in samples.output_layers(spec, classes))
     imports = [import_name] + ([pack] if pack else [])
     targets = _example_targets(spec, classes)
     if pack:
@@ -289,7 +294,7 @@ def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: s
         "rng = np.random.default_rng(0)\n"
         "x = rng.normal(size=(32, 4))\n"
         f"y = {targets}\n\n"
-        f"model = keras.Sequential([keras.Input((4,)), {dense}])\n"
+        f"model = keras.Sequential([keras.Input((4,)), {layers}])\n"
         f'model.compile(optimizer="adam", loss={loss_expr})\n'
         "model.fit(x, y, epochs=2, verbose=0)\n"
         'model.save("model.keras")\n\n'

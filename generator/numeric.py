@@ -61,6 +61,14 @@ _TWINS = {
     "logical_or": np.logical_or,
     "logical_not": np.logical_not,
     "all": np.all,
+    "indicator": lambda x: np.asarray(x, dtype="float64"),
+    "sort": np.sort,
+    "argsort": lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable"),
+    "take_along_axis": np.take_along_axis,
+    "cumsum": np.cumsum,
+    "at": lambda x, i: np.asarray(x)[..., int(i)],
+    "eye": lambda n: np.eye(int(n)),
+    "arange": lambda n: np.arange(int(n), dtype="float64"),
     "softmax": _softmax,
     "log_softmax": _log_softmax,
     "logsumexp": _logsumexp,
@@ -124,6 +132,8 @@ def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
         return EPSILON
     if fn == "num_classes":
         return y_pred.shape[-1]
+    if fn == "batch_size":
+        return y_pred.shape[0]
     if fn == "labels":
         return np.asarray(args[0]).reshape(y_pred.shape[:-1]).astype(int)
     if fn == "one_hot":

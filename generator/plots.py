@@ -59,6 +59,11 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
     """x values, y_true, y_pred along the scan, and the axis labels."""
     spec = item.spec
     kind, pred = spec.inputs.y_true.kind, spec.inputs.y_pred.kind
+    if pred == "box":
+        shift = np.linspace(-1.5, 1.5, POINTS)
+        y_true = np.tile([0.0, 0.0, 1.0, 1.0], (POINTS, 1))
+        y_pred = np.stack([np.zeros(POINTS), shift, np.ones(POINTS), 1.0 + shift], axis=-1)
+        return shift, y_true, y_pred, "horizontal shift of the predicted box (box width 1)", ""
     if spec.plot.along == "angle":
         theta = np.linspace(0.0, np.pi, POINTS)
         y_true = np.tile([1.0, 0.0], (POINTS, 1))
@@ -89,6 +94,20 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
     return x, np.full((POINTS, 1), target), x[:, None], "y_pred", f"y_true = {target:g}"
 
 
+def _pair_scan(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """For batch-level losses over embeddings: a batch of four 2-d unit vectors, labels
+    (0, 0, 1, 1); the anchor sits at angle 0, its positive at angle theta, the two
+    negatives at +-3/4 pi. Returns theta and the anchor's loss."""
+    theta = np.linspace(0.0, np.pi, POINTS)
+    labels = np.array([0.0, 0.0, 1.0, 1.0])
+    negatives = [[np.cos(a), np.sin(a)] for a in (0.75 * np.pi, -0.75 * np.pi)]
+    loss = np.empty(POINTS)
+    for i, t in enumerate(theta):
+        batch = np.array([[1.0, 0.0], [np.cos(t), np.sin(t)], *negatives])
+        loss[i] = evaluate(item, labels, batch, params)[0]
+    return theta, loss
+
+
 def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
     """The curves to draw, the x-axis label and a note on line styles."""
     spec = item.spec
@@ -97,6 +116,11 @@ def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
     targets = [1.0, 0.0] if spec.inputs.y_true.kind == "binary" else [1.0]
     out: list[Curve] = []
     label_x = note = ""
+    if spec.inputs.y_pred.kind == "embedding":
+        for color, (params, label) in enumerate(settings):
+            theta, loss = _pair_scan(item, params)
+            out.append(Curve(label, theta, loss, color))
+        return out, "angle between the anchor and its positive (radians)", "anchor of a batch of 4"
     for target in targets:
         for color, (params, label) in enumerate(settings):
             x, y_true, y_pred, label_x, note = _inputs(item, target)

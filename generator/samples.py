@@ -25,6 +25,8 @@ class Batch:
 
 def classes(spec: LossSpec) -> int:
     """The width of the last axis: the size of a vector/matrix parameter if there is one."""
+    if spec.inputs.y_pred.kind == "box":
+        return 4
     for param in spec.parameters.values():
         if param.type in ("vector", "matrix"):
             return len(param.default)
@@ -60,6 +62,24 @@ def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
     return {"defaults": defaults, "changed": changed}
 
 
+_ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
+
+
+def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tuple[str, dict[str, object]]]:
+    """The last layers of a model whose output suits the loss, as ``(keras.layers name,
+    arguments)``: a Dense layer with the activation the prediction kind needs, then a
+    UnitNormalization layer for embeddings. The checker builds them; pages print them."""
+    kind = spec.inputs.y_pred.kind
+    activation = None if logits else _ACTIVATIONS.get(kind)
+    dense: dict[str, object] = {"units": width}
+    if activation:
+        dense["activation"] = activation
+    layers = [("Dense", dense)]
+    if kind == "embedding":
+        layers.append(("UnitNormalization", {}))
+    return layers
+
+
 def uses_logits(spec: LossSpec, params: dict[str, object]) -> bool:
     flag = spec.inputs.y_pred.logits_when
     return bool(flag and params.get(flag))
@@ -86,6 +106,8 @@ def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.
         return np.eye(c)[rng.integers(0, c, size=batch)]
     if kind == "labels":
         return rng.integers(0, c, size=(batch,)).astype(float)
+    if kind == "box":
+        return boxes(rng, batch)
     return _softmax(rng.normal(size=(batch, c)))
 
 
@@ -99,7 +121,24 @@ def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: i
         return rng.uniform(0.0, 2.0, size=(batch, c))
     if kind == "probability":
         return rng.uniform(0.02, 0.98, size=(batch, c))
+    if kind == "embedding":
+        return unit_rows(rng.normal(size=(batch, c)))
+    if kind == "box":
+        return boxes(rng, batch)
     return _softmax(rng.normal(size=(batch, c)))
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to length one (zero rows stay zero)."""
+    norm = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+def boxes(rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
+    """Random boxes ``(y_min, x_min, y_max, x_max)`` with positive height and width."""
+    corner = rng.uniform(0.0, 1.0, size=(batch, 2))
+    size = rng.uniform(0.1, 1.0, size=(batch, 2))
+    return np.concatenate([corner, corner + size], axis=-1)
 
 
 def tables(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
@@ -139,6 +178,17 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     elif kind == "probability":
         out.append(("y_pred = 0", y_true, np.zeros((BATCH, c))))
         out.append(("y_pred = 1", y_true, np.ones((BATCH, c))))
+    elif kind == "embedding":
+        same = np.tile(unit_rows(np.ones((1, c))), (BATCH, 1))
+        out.append(("identical embeddings", y_true, same))
+        out.append(("embeddings = 0", y_true, np.zeros((BATCH, c))))
+    elif kind == "box":
+        out.append(("y_pred = y_true", y_true, y_true))
+        far = y_true + np.array([5.0, 5.0, 5.0, 5.0])
+        out.append(("boxes far apart", y_true, far))
+        flat = np.concatenate([y_true[:, :2], y_true[:, :2]], axis=-1)
+        out.append(("empty predicted boxes", y_true, flat))
+        out.append(("empty boxes on both sides", flat, flat))
     elif kind == "distribution":
         hot = np.eye(c)[np.arange(BATCH) % c]
         out.append(("y_pred one-hot (zeros elsewhere)", y_true, hot))
@@ -154,6 +204,10 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
             )
         )
         out.append(("y_pred = 1e3", y_true, np.full((BATCH, c), 1e3)))
+    if spec.task == "metric" and spec.inputs.y_true.kind == "labels":
+        # Batch-level losses: anchors without a positive, or without a negative.
+        out.append(("every label the same (no negatives)", np.zeros(BATCH), predictions(spec, rng, logits)))
+        out.append(("every label different (no positives)", np.arange(BATCH, dtype=float), out[0][2]))
     batches = []
     for label, t, p in out:
         if spec.weighting.rule == "per_example":

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Task = Literal["regression", "binary", "multiclass", "multilabel", "segmentation", "metric", "ranking", "detection"]
 
-TargetKind = Literal["real", "nonnegative", "binary", "signed", "one_hot", "labels", "distribution"]
+TargetKind = Literal["real", "nonnegative", "binary", "signed", "one_hot", "labels", "distribution", "box"]
 """What ``y_true`` holds: any reals, reals >= 0, 0/1 flags, -1/+1 flags, one-hot rows,
-integer class ids (shape ``(batch,)`` or ``(batch, 1)``), or rows that sum to one."""
+integer class ids (shape ``(batch,)`` or ``(batch, 1)``), rows that sum to one, or boxes
+``(y_min, x_min, y_max, x_max)``."""
 
-PredictionKind = Literal["real", "nonnegative", "probability", "distribution"]
-"""What ``y_pred`` holds: any reals (logits included), reals >= 0, values in [0, 1], or
-rows that sum to one (softmax outputs)."""
+PredictionKind = Literal["real", "nonnegative", "probability", "distribution", "embedding", "box"]
+"""What ``y_pred`` holds: any reals (logits included), reals >= 0, values in [0, 1], rows
+that sum to one (softmax outputs), L2-normalised embedding rows, or boxes."""
 
 
 class Strict(BaseModel):

@@ -40,6 +40,8 @@ class Function:
     always: tuple[str, ...] = ()
     latex_prec: int = ATOM
     public: bool = True
+    constants: tuple[int, ...] = ()
+    """Positions of arguments that must be written as whole numbers (an index, not a tensor)."""
 
     @property
     def signature(self) -> str:
@@ -106,6 +108,13 @@ _FUNCTIONS = [
     _f("logical_and", "xy", "ops.logical_and({0}, {1})", r"{a0} \land {a1}", "Both conditions hold.", latex_prec=LOW),
     _f("logical_or", "xy", "ops.logical_or({0}, {1})", r"{a0} \lor {a1}", "Either condition holds.", latex_prec=LOW),
     _f("logical_not", "x", "ops.logical_not({0})", r"\lnot {a0}", "The condition does not hold."),
+    _f(
+        "indicator",
+        ("condition",),
+        "ops.cast({0}, y_pred.dtype)",
+        r"\mathbb{{1}}\left[{0}\right]",
+        "1 where the condition holds, 0 elsewhere (a mask to multiply with).",
+    ),
     _f("all", "x", "ops.all({0})", r"\forall\, {a0}", "True when x holds everywhere in the batch (one boolean)."),
     # along an axis
     _f(
@@ -201,7 +210,66 @@ _FUNCTIONS = [
         always=("axis",),
         latex_prec=LOW,
     ),
-    # classes and matrices
+    _f(
+        "sort",
+        "x",
+        "ops.sort({0}{kw})",
+        r"\operatorname{{sort}}\left({0}\right)",
+        "x sorted in ascending order along an axis; sort(-x) gives descending.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f(
+        "argsort",
+        "x",
+        "ops.argsort({0}{kw})",
+        r"\operatorname{{argsort}}\left({0}\right)",
+        "The indices that sort x in ascending order along an axis (no gradient).",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f(
+        "take_along_axis",
+        ("x", "indices"),
+        "ops.take_along_axis({0}, {1}{kw})",
+        r"{a0}_{{\pi}}",
+        "x reordered by indices along an axis, e.g. take_along_axis(x, argsort(-e)).",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f(
+        "cumsum",
+        "x",
+        "ops.cumsum({0}{kw})",
+        r"\operatorname{{cumsum}}\left({0}\right)",
+        "Running sum along an axis.",
+        keywords=_AXIS_KW,
+        always=("axis",),
+    ),
+    _f(
+        "at",
+        ("x", "index"),
+        "{a0}[..., {1}]",
+        r"{a0}_{{[{1}]}}",
+        "Entry `index` of the last axis (a whole number, counted from 0; -1 is the last).",
+        constants=(1,),
+    ),
+    # the batch, classes and matrices
+    _f("batch_size", (), "ops.shape(y_pred)[0]", "B", "The number of samples in the batch."),
+    _f(
+        "eye",
+        ("n",),
+        "ops.eye({0}, dtype=y_pred.dtype)",
+        r"I_{{{0}}}",
+        "The n-by-n identity matrix, e.g. eye(batch_size()) to leave out pairs of a sample with itself.",
+    ),
+    _f(
+        "arange",
+        ("n",),
+        "ops.arange({0}, dtype=y_pred.dtype)",
+        r"\left(0, \dots, {0} - 1\right)",
+        "The numbers 0, 1, ..., n - 1, e.g. arange(num_classes()) for the class indices.",
+    ),
     _f(
         "one_hot",
         ("index", "n"),
