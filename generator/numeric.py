@@ -134,6 +134,12 @@ def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
         return y_pred.shape[-1]
     if fn == "batch_size":
         return y_pred.shape[0]
+    if fn == "every_sample":
+        return np.broadcast_to(args[0], y_pred.shape[:1])
+    if fn == "first_half":
+        return args[0][..., : args[0].shape[-1] // 2]
+    if fn == "second_half":
+        return args[0][..., args[0].shape[-1] // 2 :]
     if fn == "labels":
         return np.asarray(args[0]).reshape(y_pred.shape[:-1]).astype(int)
     if fn == "one_hot":

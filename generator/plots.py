@@ -90,6 +90,10 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
     if pred == "nonnegative":
         x = np.linspace(0.0, 3.0, POINTS)
         return x, np.full((POINTS, 1), target), x[:, None], "y_pred", f"y_true = {target:g}"
+    if pred == "mean_and_log_variance":
+        x = np.linspace(-2.0, 4.0, POINTS)
+        y_pred = np.stack([x, np.zeros(POINTS)], axis=-1)
+        return x, np.full((POINTS, 1), target), y_pred, "predicted mean (log-variance 0)", f"y_true = {target:g}"
     x = np.linspace(-2.0, 4.0, POINTS) if kind != "signed" else np.linspace(-3.0, 3.0, POINTS)
     return x, np.full((POINTS, 1), target), x[:, None], "y_pred", f"y_true = {target:g}"
 

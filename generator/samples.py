@@ -117,6 +117,8 @@ def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: i
     kind = spec.inputs.y_pred.kind
     if logits or kind == "real":
         return rng.normal(scale=2.0, size=(batch, c))
+    if kind == "mean_and_log_variance":
+        return np.concatenate([rng.normal(size=(batch, c)), rng.normal(scale=1.5, size=(batch, c))], axis=-1)
     if kind == "nonnegative":
         return rng.uniform(0.0, 2.0, size=(batch, c))
     if kind == "probability":
@@ -126,6 +128,11 @@ def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: i
     if kind == "box":
         return boxes(rng, batch)
     return _softmax(rng.normal(size=(batch, c)))
+
+
+def prediction_width(spec: LossSpec) -> int:
+    """The width of ``y_pred``: that of ``y_true``, or twice it for means and log-variances."""
+    return 2 * classes(spec) if spec.inputs.y_pred.kind == "mean_and_log_variance" else classes(spec)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -182,6 +189,16 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
         same = np.tile(unit_rows(np.ones((1, c))), (BATCH, 1))
         out.append(("identical embeddings", y_true, same))
         out.append(("embeddings = 0", y_true, np.zeros((BATCH, c))))
+    elif kind == "mean_and_log_variance":
+        for log_variance in (-30.0, 30.0):
+            out.append(
+                (
+                    f"log-variance = {log_variance:g}",
+                    y_true,
+                    np.concatenate([y_true + 1, np.full_like(y_true, log_variance)], -1),
+                )
+            )
+        out.append(("mean = y_true, log-variance = 0", y_true, np.concatenate([y_true, np.zeros_like(y_true)], -1)))
     elif kind == "box":
         out.append(("y_pred = y_true", y_true, y_true))
         far = y_true + np.array([5.0, 5.0, 5.0, 5.0])

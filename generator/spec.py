@@ -18,9 +18,12 @@ TargetKind = Literal["real", "nonnegative", "binary", "signed", "one_hot", "labe
 integer class ids (shape ``(batch,)`` or ``(batch, 1)``), rows that sum to one, or boxes
 ``(y_min, x_min, y_max, x_max)``."""
 
-PredictionKind = Literal["real", "nonnegative", "probability", "distribution", "embedding", "box"]
+PredictionKind = Literal[
+    "real", "nonnegative", "probability", "distribution", "embedding", "box", "mean_and_log_variance"
+]
 """What ``y_pred`` holds: any reals (logits included), reals >= 0, values in [0, 1], rows
-that sum to one (softmax outputs), L2-normalised embedding rows, or boxes."""
+that sum to one (softmax outputs), L2-normalised embedding rows, boxes, or predicted means
+followed by log-variances (twice as wide as ``y_true``)."""
 
 
 class Strict(BaseModel):

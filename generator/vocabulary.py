@@ -254,8 +254,30 @@ _FUNCTIONS = [
         "Entry `index` of the last axis (a whole number, counted from 0; -1 is the last).",
         constants=(1,),
     ),
+    _f(
+        "first_half",
+        "x",
+        "{a0}[..., : ops.shape({0})[-1] // 2]",
+        r"{a0}_{{\mathrm{{first}}}}",
+        "The first half of the last axis, e.g. the means of a [means, log-variances] output.",
+    ),
+    _f(
+        "second_half",
+        "x",
+        "{a0}[..., ops.shape({0})[-1] // 2 :]",
+        r"{a0}_{{\mathrm{{second}}}}",
+        "The second half of the last axis.",
+    ),
     # the batch, classes and matrices
     _f("batch_size", (), "ops.shape(y_pred)[0]", "B", "The number of samples in the batch."),
+    _f(
+        "every_sample",
+        "x",
+        "ops.broadcast_to({0}, ops.shape(y_pred)[:1])",
+        "{0}",
+        "A batch-level value (one number) given to every sample, for losses defined on the whole batch.",
+        latex_prec=LOW,
+    ),
     _f(
         "eye",
         ("n",),
