@@ -187,7 +187,9 @@ def _latex(node: Node) -> tuple[str, int]:
             spec = FUNCTIONS[fn]
             rendered = [_latex(a) for a in args]
             values = {f"a{i}": _paren(t, p, ATOM) for i, (t, p) in enumerate(rendered)}
-            return spec.latex.format(*(t for t, _ in rendered), ax=_axis(keywords), **values), spec.latex_prec
+            pair = {-1: "i", 0: "j", -2: "j"}.get(dict(keywords).get("axis", -1), "k")
+            text = spec.latex.format(*(t for t, _ in rendered), ax=_axis(keywords), pair=pair, **values)
+            return text, spec.latex_prec
     raise TypeError(f"not a formula node: {node!r}")
 
 

@@ -256,8 +256,11 @@ def _example_targets(spec: LossSpec, classes: int) -> str:
 
 
 def _classes(spec: LossSpec) -> int:
+    """The width of the example's targets: boxes have 4 numbers, ranked lists 5 items."""
     if spec.inputs.y_pred.kind == "box":
         return 4
+    if spec.task == "ranking":
+        return 5
     for param in spec.parameters.values():
         if param.type in ("vector", "matrix"):
             return len(param.default)
@@ -490,7 +493,7 @@ def _table_cell(text: str) -> str:
 
 def _function_latex(template: str, params: tuple[str, ...]) -> str:
     names = [rf"\mathit{{{p}}}" if len(p) > 1 else p for p in params]
-    return template.format(*names, ax="c", **{f"a{i}": n for i, n in enumerate(names)})
+    return template.format(*names, ax="c", pair="i", **{f"a{i}": n for i, n in enumerate(names)})
 
 
 def tool_view() -> ToolView:

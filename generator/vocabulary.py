@@ -9,7 +9,8 @@ Templates are ``str.format`` strings over already-rendered arguments:
 * ``{0}``, ``{1}``, ... the argument as a full expression;
 * ``{a0}``, ``{a1}``, ... the argument wrapped in parentheses when it is not atomic;
 * ``{kw}`` (code only) the keyword arguments that differ from their default, ``, axis=-1``;
-* ``{ax}`` (LaTeX only) the index symbol of the reduced axis.
+* ``{ax}`` (LaTeX only) the index symbol of the reduced axis;
+* ``{pair}`` (LaTeX only) the index a new axis stands for: ``i`` (axis -1), ``j`` (0 or -2), ``k``.
 
 Entries with ``public=False`` are used by weighting rules while lowering and cannot be
 written in a spec.
@@ -204,11 +205,10 @@ _FUNCTIONS = [
         "expand_dims",
         "x",
         "ops.expand_dims({0}{kw})",
-        "{0}",
+        r"{a0}_{{{pair}}}",
         "x with a new axis of size 1.",
         keywords=_AXIS_KW,
         always=("axis",),
-        latex_prec=LOW,
     ),
     _f(
         "sort",
