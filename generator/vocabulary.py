@@ -205,7 +205,7 @@ _FUNCTIONS = [
         "expand_dims",
         "x",
         "ops.expand_dims({0}{kw})",
-        r"{a0}_{{{pair}}}",
+        r"{{{a0}}}_{{{pair}}}",
         "x with a new axis of size 1.",
         keywords=_AXIS_KW,
         always=("axis",),

@@ -161,3 +161,35 @@ def test_every_catalog_spec_says_when_not_to_use_it():
 
     missing = [n for n in catalog_names() if not load_spec(SPECS / f"{n}.yaml").spec.avoid_when]
     assert not missing, f"no avoid_when: {', '.join(missing)}"
+
+
+def test_every_formula_renders_with_katex():
+    """Each reference page's LaTeX goes through the bundled KaTeX (the site's renderer) with
+    errors raised, so a formula the browser would show as red source fails here."""
+    import json
+    import shutil
+
+    from generator import lower
+    from generator.loader import load_spec
+
+    katex = ROOT / "node_modules" / "katex"
+    node = shutil.which("node")
+    if node is None or not katex.is_dir():
+        pytest.fail("node and node_modules/katex are needed: `make assets` (make test runs it) installs KaTeX")
+    formulas = {n: lower.latex(load_spec(SPECS / f"{n}.yaml")) for n in catalog_names()}
+    script = textwrap.dedent(
+        """
+        const katex = require(process.argv[1]);
+        const formulas = JSON.parse(require("fs").readFileSync(0, "utf8"));
+        const errors = {};
+        for (const [name, tex] of Object.entries(formulas)) {
+          try { katex.renderToString(tex, {displayMode: true, throwOnError: true}); }
+          catch (e) { errors[name] = e.message; }
+        }
+        console.log(JSON.stringify(errors));
+        """
+    )
+    result = subprocess.run(
+        [node, "-e", script, str(katex)], input=json.dumps(formulas), capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout) == {}
