@@ -42,23 +42,37 @@ def catalog_names() -> list[str]:
     return sorted(p.stem for p in SPECS.glob("*.yaml"))
 
 
+_imported = 0
+
+
+def catalog_forms(tmp_path: Path, name: str):
+    """The three forms of catalog loss ``name``, generated into ``tmp_path`` and imported
+    under a module name of their own."""
+    global _imported
+    from generator.checker import forms_of, import_path
+    from generator.loader import load_spec
+    from generator.pipeline import generate
+
+    _imported += 1
+    item = load_spec(SPECS / f"{name}.yaml")
+    path = tmp_path / f"{name}_{_imported}.py"
+    path.write_text(generate(item), encoding="utf-8")
+    return forms_of(import_path(path, f"lossgen_test_{name}_{_imported}"), item)
+
+
 def assert_matches_reference(tmp_path: Path, name: str, params_label: str, reference, seeds: int = 4) -> None:
     """The subclass form of catalog loss ``name`` equals a float64 NumPy ``reference``
     (written in the tests from the loss's definition) on random batches, to 1e-5 relative."""
     import keras
 
     from generator import samples
-    from generator.checker import forms_of, import_path
     from generator.loader import load_spec
-    from generator.pipeline import generate
 
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}.py"
-    path.write_text(generate(item), encoding="utf-8")
-    forms = forms_of(import_path(path, f"lossgen_ref_{name}_{params_label}"), item)
-    params = samples.parameter_sets(item.spec)[params_label]
+    spec = load_spec(SPECS / f"{name}.yaml").spec
+    forms = catalog_forms(tmp_path, name)
+    params = samples.parameter_sets(spec)[params_label]
     for seed in range(seeds):
-        batch = samples.random_batch(item.spec, params, seed)
+        batch = samples.random_batch(spec, params, seed)
         ours = keras.ops.convert_to_numpy(forms.subclass(params)(batch.y_true, batch.y_pred))
         expected = reference(batch.y_true.astype("float64"), batch.y_pred.astype("float64"), **params)
         np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6, err_msg=f"{name}, seed {seed}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SPECS, assert_matches_reference
+from conftest import assert_matches_reference, catalog_forms
 
 
 def _distances(e: np.ndarray, squared: bool = False) -> np.ndarray:
@@ -121,14 +121,7 @@ def test_matches_numpy_reference(tmp_path, name, params_label):
 
 
 def _subclass(tmp_path, name, **params):
-    from generator.checker import forms_of, import_path
-    from generator.loader import load_spec
-    from generator.pipeline import generate
-
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}_hand.py"
-    path.write_text(generate(item), encoding="utf-8")
-    return forms_of(import_path(path, f"lossgen_hand_{name}"), item).subclass(params)
+    return catalog_forms(tmp_path, name).subclass(params)
 
 
 def test_triplet_hard_by_hand(tmp_path):

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SPECS, assert_matches_reference
-
-from generator.checker import forms_of, import_path
-from generator.loader import load_spec
-from generator.pipeline import generate
+from conftest import assert_matches_reference, catalog_forms
 
 EPS = 1e-7
 
@@ -213,10 +209,7 @@ def test_matches_numpy_reference(tmp_path, name, params_label):
 
 
 def _forms(tmp_path, name):
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}.py"
-    path.write_text(generate(item), encoding="utf-8")
-    return forms_of(import_path(path, f"lossgen_more_{name}"), item)
+    return catalog_forms(tmp_path, name)
 
 
 def _values(loss, y_true, y_pred):

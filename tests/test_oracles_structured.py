@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SPECS, assert_matches_reference
+from conftest import assert_matches_reference, catalog_forms
 
 
 def _area(box) -> float:
@@ -108,14 +108,7 @@ def test_matches_numpy_reference(tmp_path, name, params_label):
 
 
 def _loss(tmp_path, name, **params):
-    from generator.checker import forms_of, import_path
-    from generator.loader import load_spec
-    from generator.pipeline import generate
-
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}_hand.py"
-    path.write_text(generate(item), encoding="utf-8")
-    loss = forms_of(import_path(path, f"lossgen_hand_{name}"), item).subclass(params)
+    loss = catalog_forms(tmp_path, name).subclass(params)
 
     def values(y_true, y_pred):
         import keras
