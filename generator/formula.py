@@ -283,9 +283,7 @@ class _Checker:
         return Call(name, args, tuple(keywords.items()))
 
     def whole_number(self, value: ast.AST, fn: str, what: str) -> None:
-        negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-        inner = value.operand if negative else value
-        if not (isinstance(inner, ast.Constant) and type(inner.value) is int):
+        if _whole_number(value) is None:
             raise self.fail(value, f"{fn}(): {what} must be a whole number such as 0 or -1")
 
     def keyword_value(self, kw: ast.keyword, fn: str) -> object:
@@ -294,11 +292,19 @@ class _Checker:
             if isinstance(value, ast.Constant) and isinstance(value.value, bool):
                 return value.value
             raise self.fail(value, f"{fn}(): keepdims must be True or False")
-        negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-        inner = value.operand if negative else value
-        if isinstance(inner, ast.Constant) and type(inner.value) is int:
-            return -inner.value if negative else inner.value
-        raise self.fail(value, f"{fn}(): {kw.arg} must be a whole number such as -1")
+        number = _whole_number(value)
+        if number is None:
+            raise self.fail(value, f"{fn}(): {kw.arg} must be a whole number such as -1")
+        return number
+
+
+def _whole_number(value: ast.AST) -> int | None:
+    """The value of an integer literal, with an optional minus sign; None for anything else."""
+    negative = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+    inner = value.operand if negative else value
+    if isinstance(inner, ast.Constant) and type(inner.value) is int:
+        return -inner.value if negative else inner.value
+    return None
 
 
 def _suggest(name: str, candidates) -> str:

@@ -80,6 +80,8 @@ REJECTED = [
     ("exp(a, b)", "exp() takes 1 argument(s), got 2"),
     ("mean(a, axis=a)", "axis must be a whole number"),
     ("mean(a, dims=1)", "unknown keyword `dims`"),
+    ("at(y_pred, a)", "at(): index must be a whole number"),
+    ("at(y_pred, 1.0)", "at(): index must be a whole number"),
     ("zzz + 1", "undefined name `zzz`"),
     ("f'{a}'", "strings not allowed"),
     ("(a := 1)", "assignment expressions (:=) not allowed"),
@@ -94,6 +96,10 @@ def test_rejected_with_a_clear_message(text, message):
     with pytest.raises(FormulaError) as info:
         parse(text, SCOPE)
     assert message in info.value.message
+
+
+def test_at_takes_a_literal_index_and_prints_a_slice():
+    assert emit.code(parse("at(y_pred, -1) - at(y_true, 0)", SCOPE)) == "y_pred[..., -1] - y_true[..., 0]"
 
 
 def test_column_points_at_the_offending_call():
