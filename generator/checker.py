@@ -183,7 +183,7 @@ def _model(item: LoadedSpec, params: dict):
 
     keras.utils.set_random_seed(1)
     logits = samples.uses_logits(item.spec, params)
-    layers = samples.output_layers(item.spec, samples.prediction_width(item.spec), logits)
+    layers = samples.output_layers(item.spec, samples.classes(item.spec), logits)
     return keras.Sequential(
         [keras.Input(shape=(5,))] + [getattr(keras.layers, name)(**kwargs) for name, kwargs in layers]
     )

@@ -276,8 +276,7 @@ def _layer_code(name: str, kwargs: dict[str, object]) -> str:
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
     """A complete program: train a small model with the loss, save it, reload it."""
     classes = _classes(spec)
-    width = 2 * classes if spec.inputs.y_pred.kind == "mean_and_log_variance" else classes
-    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in samples.output_layers(spec, width))
+    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in samples.output_layers(spec, classes))
     imports = [import_name] + ([pack] if pack else [])
     targets = _example_targets(spec, classes)
     if pack:

@@ -66,12 +66,14 @@ _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegativ
 
 
 def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tuple[str, dict[str, object]]]:
-    """The last layers of a model whose output suits the loss, as ``(keras.layers name,
-    arguments)``: a Dense layer with the activation the prediction kind needs, then a
-    UnitNormalization layer for embeddings. The checker builds them; pages print them."""
+    """The last layers of a model whose output suits the loss, for targets ``width`` wide,
+    as ``(keras.layers name, arguments)``: a Dense layer with the activation the prediction
+    kind needs (twice as wide for means and log-variances), then a UnitNormalization layer
+    for embeddings. The checker builds them; pages print them."""
     kind = spec.inputs.y_pred.kind
     activation = None if logits else _ACTIVATIONS.get(kind)
-    dense: dict[str, object] = {"units": width}
+    units = 2 * width if kind == "mean_and_log_variance" else width
+    dense: dict[str, object] = {"units": units}
     if activation:
         dense["activation"] = activation
     layers = [("Dense", dense)]
@@ -128,11 +130,6 @@ def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: i
     if kind == "box":
         return boxes(rng, batch)
     return _softmax(rng.normal(size=(batch, c)))
-
-
-def prediction_width(spec: LossSpec) -> int:
-    """The width of ``y_pred``: that of ``y_true``, or twice it for means and log-variances."""
-    return 2 * classes(spec) if spec.inputs.y_pred.kind == "mean_and_log_variance" else classes(spec)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
