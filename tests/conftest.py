@@ -45,8 +45,8 @@ def catalog_names() -> list[str]:
 _imported = 0
 
 
-def catalog_forms(tmp_path: Path, name: str):
-    """The three forms of catalog loss ``name``, generated into ``tmp_path`` and imported
+def spec_forms(tmp_path: Path, spec: Path):
+    """The three forms of the spec at ``spec``, generated into ``tmp_path`` and imported
     under a module name of their own."""
     global _imported
     from generator.checker import forms_of, import_path
@@ -54,10 +54,15 @@ def catalog_forms(tmp_path: Path, name: str):
     from generator.pipeline import generate
 
     _imported += 1
-    item = load_spec(SPECS / f"{name}.yaml")
-    path = tmp_path / f"{name}_{_imported}.py"
+    item = load_spec(spec)
+    path = tmp_path / f"{item.name}_{_imported}.py"
     path.write_text(generate(item), encoding="utf-8")
-    return forms_of(import_path(path, f"lossgen_test_{name}_{_imported}"), item)
+    return forms_of(import_path(path, f"lossgen_test_{item.name}_{_imported}"), item)
+
+
+def catalog_forms(tmp_path: Path, name: str):
+    """The three forms of catalog loss ``name`` (see :func:`spec_forms`)."""
+    return spec_forms(tmp_path, SPECS / f"{name}.yaml")
 
 
 def assert_matches_reference(tmp_path: Path, name: str, params_label: str, reference, seeds: int = 4) -> None:

@@ -208,10 +208,6 @@ def test_matches_numpy_reference(tmp_path, name, params_label):
 # ---------------------------------------------------------------- cases pinned by hand
 
 
-def _forms(tmp_path, name):
-    return catalog_forms(tmp_path, name)
-
-
 def _values(loss, y_true, y_pred):
     import keras
 
@@ -222,7 +218,7 @@ def _values(loss, y_true, y_pred):
 def test_pairwise_losses_by_hand(tmp_path, name):
     """Grades (2, 1, 0): three ordered pairs. Equal scores cost log 2 (ranknet) or the
     margin (hinge) per pair; a list with equal grades has no pair and costs 0."""
-    forms = _forms(tmp_path, name)
+    forms = catalog_forms(tmp_path, name)
     y_true = np.array([[2.0, 1.0, 0.0], [2.0, 1.0, 0.0], [1.0, 1.0, 1.0]], dtype="float32")
     y_pred = np.array([[0.0, 0.0, 0.0], [3.0, 2.0, 1.0], [5.0, -3.0, 0.0]], dtype="float32")
     ours = _values(forms.subclass({}), y_true, y_pred)
@@ -235,7 +231,7 @@ def test_pairwise_losses_by_hand(tmp_path, name):
 
 
 def test_listnet_linear_target_gives_zero_for_a_list_without_relevant_items(tmp_path):
-    forms = _forms(tmp_path, "listnet")
+    forms = catalog_forms(tmp_path, "listnet")
     y_true = np.array([[0.0, 0.0, 0.0], [0.0, 3.0, 1.0]], dtype="float32")
     y_pred = np.array([[1.0, -2.0, 0.5], [0.0, 2.0, 1.0]], dtype="float32")
     ours = _values(forms.subclass({"linear_target": True}), y_true, y_pred)
@@ -247,7 +243,7 @@ def test_listnet_linear_target_gives_zero_for_a_list_without_relevant_items(tmp_
 def test_smooth_l1_times_beta_is_keras_huber(tmp_path, beta):
     import keras
 
-    forms = _forms(tmp_path, "smooth_l1")
+    forms = catalog_forms(tmp_path, "smooth_l1")
     rng = np.random.default_rng(11)
     y_true = rng.normal(size=(16, 5)).astype("float32")
     y_pred = (y_true + rng.normal(scale=2.0, size=(16, 5))).astype("float32")
@@ -259,7 +255,7 @@ def test_smooth_l1_times_beta_is_keras_huber(tmp_path, beta):
 def test_soft_margin_is_binary_crossentropy_from_logits(tmp_path):
     import keras
 
-    forms = _forms(tmp_path, "soft_margin")
+    forms = catalog_forms(tmp_path, "soft_margin")
     rng = np.random.default_rng(5)
     signed = rng.choice([-1.0, 1.0], size=(16, 4)).astype("float32")
     scores = rng.normal(scale=3.0, size=(16, 4)).astype("float32")
@@ -272,7 +268,7 @@ def test_soft_margin_is_binary_crossentropy_from_logits(tmp_path):
 def test_log_cosh_dice_is_log_cosh_of_keras_dice(tmp_path):
     import keras
 
-    forms = _forms(tmp_path, "log_cosh_dice")
+    forms = catalog_forms(tmp_path, "log_cosh_dice")
     rng = np.random.default_rng(2)
     y_true = rng.integers(0, 2, size=(8, 50)).astype("float32")
     y_pred = rng.uniform(size=(8, 50)).astype("float32")
@@ -284,7 +280,7 @@ def test_log_cosh_dice_is_log_cosh_of_keras_dice(tmp_path):
 def test_sparse_categorical_focal_is_keras_focal_on_one_hot_labels(tmp_path, params):
     import keras
 
-    forms = _forms(tmp_path, "sparse_categorical_focal")
+    forms = catalog_forms(tmp_path, "sparse_categorical_focal")
     rng = np.random.default_rng(8)
     labels = rng.integers(0, 5, size=12)
     logits = rng.normal(scale=2.0, size=(12, 5))
@@ -300,7 +296,7 @@ def test_generalized_crossentropy_reads_both_label_shapes_and_clips_p(tmp_path):
     the true class costs (1 - epsilon^q) / q, not 1 / q (see the spec's notes)."""
     import keras
 
-    forms = _forms(tmp_path, "generalized_crossentropy")
+    forms = catalog_forms(tmp_path, "generalized_crossentropy")
     rng = np.random.default_rng(4)
     labels = rng.integers(0, 3, size=10)
     y_pred = _softmax(rng.normal(size=(10, 3))).astype("float32")
@@ -315,7 +311,7 @@ def test_generalized_crossentropy_reads_both_label_shapes_and_clips_p(tmp_path):
 def test_class_balanced_with_beta_zero_is_crossentropy(tmp_path):
     import keras
 
-    forms = _forms(tmp_path, "class_balanced")
+    forms = catalog_forms(tmp_path, "class_balanced")
     rng = np.random.default_rng(6)
     y_true = np.eye(3, dtype="float32")[rng.integers(0, 3, size=10)]
     y_pred = _softmax(rng.normal(size=(10, 3))).astype("float32")
@@ -329,7 +325,7 @@ def test_asymmetric_from_large_logits_is_exact_and_has_finite_gradients(tmp_path
     """Logits of +-30 are far beyond where a clipped log(sigmoid) saturates (about 16)."""
     import tensorflow as tf
 
-    forms = _forms(tmp_path, "asymmetric")
+    forms = catalog_forms(tmp_path, "asymmetric")
     params = {"gamma_pos": 0.0, "gamma_neg": 0.0, "margin": margin, "from_logits": True}
     y_true = np.array([[0.0, 1.0, 0.0, 1.0]], "float32")
     y_pred = np.array([[30.0, -30.0, -30.0, 30.0]], "float32")

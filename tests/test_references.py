@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SPECS, assert_matches_reference
-
-from generator.checker import forms_of, import_path
-from generator.loader import load_spec
-from generator.pipeline import generate
+from conftest import ROOT, assert_matches_reference, catalog_forms, spec_forms
 
 EPS = 1e-7
 
@@ -150,10 +146,7 @@ def test_misclassification_table_changes_the_loss_where_it_should(tmp_path):
     """A table that is 1 except at (true 0, predicted 2) scales only those samples."""
     import keras
 
-    item = load_spec(SPECS / "misclassification_weighted_crossentropy.yaml")
-    path = tmp_path / "m.py"
-    path.write_text(generate(item), encoding="utf-8")
-    forms = forms_of(import_path(path, "lossgen_ref_table"), item)
+    forms = catalog_forms(tmp_path, "misclassification_weighted_crossentropy")
     table = [[1.0, 1.0, 3.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     y_true = np.eye(3, dtype="float32")[[0, 0, 1]]
     y_pred = np.array([[0.2, 0.1, 0.7], [0.7, 0.1, 0.2], [0.2, 0.1, 0.7]], dtype="float32")
@@ -164,12 +157,8 @@ def test_misclassification_table_changes_the_loss_where_it_should(tmp_path):
 
 def test_class_weighting_rule_picks_the_weight_of_the_true_class(tmp_path):
     import keras
-    from conftest import ROOT
 
-    item = load_spec(ROOT / "tests" / "fixtures" / "good" / "class_weighted_sparse_crossentropy.yaml")
-    path = tmp_path / "cw.py"
-    path.write_text(generate(item), encoding="utf-8")
-    forms = forms_of(import_path(path, "lossgen_ref_class_weights"), item)
+    forms = spec_forms(tmp_path, ROOT / "tests" / "fixtures" / "good" / "class_weighted_sparse_crossentropy.yaml")
     rng = np.random.default_rng(3)
     labels = rng.integers(0, 3, size=16)
     logits = rng.normal(size=(16, 3))
