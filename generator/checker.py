@@ -185,13 +185,14 @@ def _model(item: LoadedSpec, params: dict):
     logits = samples.uses_logits(item.spec, params)
     layers = samples.output_layers(item.spec, samples.classes(item.spec), logits)
     return keras.Sequential(
-        [keras.Input(shape=(5,))] + [getattr(keras.layers, name)(**kwargs) for name, kwargs in layers]
+        [keras.Input(shape=samples.input_shape(item.spec, 5))]
+        + [getattr(keras.layers, name)(**kwargs) for name, kwargs in layers]
     )
 
 
 def _data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
-    x = rng.normal(size=(32, 5)).astype("float32")
+    x = rng.normal(size=(32, *samples.input_shape(item.spec, 5))).astype("float32")
     y = samples.targets(item.spec, rng, batch=32)
     if item.spec.weighting.rule == "per_example":
         y = samples.pack(y, samples.tables(item.spec, rng, batch=32))

@@ -46,6 +46,16 @@ _PREDICTION_DOCS = {
     "probability": "Predicted probabilities in [0, 1], shape `(batch, d)`.",
     "distribution": "Predicted class probabilities (rows sum to 1), shape `(batch, classes)`.",
 }
+_RETURNS = {
+    False: (
+        "One loss value per sample: a tensor shaped like `y_pred` without its last axis, so"
+        " that `sample_weight` and the loss reduction work as usual."
+    ),
+    True: (
+        "One loss value per sample (image), shape `(batch,)`, so that `sample_weight` and the"
+        " loss reduction work as usual."
+    ),
+}
 _WEIGHTING_TEXT = {
     "none": "",
     "value": "Each element of the loss term is multiplied by a weight computed from the data before the reduction.",
@@ -212,6 +222,11 @@ def body(item: LoadedSpec) -> tuple[str, ...]:
     """The function body: cast the inputs, then one line per step, then the result."""
     steps, result = program(item)
     lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
+    if item.spec.inputs.pixels:
+        # (batch, ..., classes) -> (batch, pixels, classes), whatever the spatial rank.
+        lines.append("pixels_shape = (ops.shape(y_pred)[0], -1, ops.shape(y_pred)[-1])")
+        lines.append("y_pred = ops.reshape(y_pred, pixels_shape)")
+        lines.append("y_true = ops.reshape(y_true, pixels_shape)")
     for name in _array_params(item.spec):
         lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
     if any("num_classes" in _calls(node) for _, node in [*steps, ("", result)]):
@@ -242,15 +257,18 @@ def latex(item: LoadedSpec) -> str:
 
 
 def _example_targets(spec: LossSpec, classes: int) -> str:
-    """Python source for 32 random targets of the spec's kind (uses ``rng``)."""
+    """Python source for 32 random targets of the spec's kind (uses ``rng``); one per
+    pixel of a small image when the loss is per pixel."""
+    lead = ", ".join(str(n) for n in (32, *samples.SPATIAL)) if spec.inputs.pixels else "32"
+    many = f"({lead})" if spec.inputs.pixels else lead
     return {
-        "real": f"rng.random((32, {classes}))",
-        "nonnegative": f"rng.random((32, {classes}))",
-        "binary": f'rng.integers(0, 2, (32, {classes})).astype("float32")',
-        "signed": f"rng.choice([-1.0, 1.0], (32, {classes}))",
-        "one_hot": f"np.eye({classes})[rng.integers(0, {classes}, 32)]",
-        "labels": f"rng.integers(0, {classes}, 32)",
-        "distribution": f"rng.dirichlet(np.ones({classes}), 32)",
+        "real": f"rng.random(({lead}, {classes}))",
+        "nonnegative": f"rng.random(({lead}, {classes}))",
+        "binary": f'rng.integers(0, 2, ({lead}, {classes})).astype("float32")',
+        "signed": f"rng.choice([-1.0, 1.0], ({lead}, {classes}))",
+        "one_hot": f"np.eye({classes})[rng.integers(0, {classes}, {many})]",
+        "labels": f"rng.integers(0, {classes}, {many})",
+        "distribution": f"rng.dirichlet(np.ones({classes}), {many})",
         "box": "np.sort(rng.random((32, 2, 2)), axis=1).reshape(32, 4)",
     }[spec.inputs.y_true.kind]
 
@@ -267,15 +285,20 @@ def _classes(spec: LossSpec) -> int:
     return 1 if spec.inputs.y_true.kind in ("binary", "signed", "real", "nonnegative") else 3
 
 
+_POSITIONAL = ("units", "filters", "kernel_size")
+"""Layer arguments printed without their keyword: each comes first in its layer."""
+
+
 def _layer_code(name: str, kwargs: dict[str, object]) -> str:
     """``keras.layers.Dense(3, activation="softmax")`` from a layer description."""
-    args = [str(v) if k == "units" else f'{k}="{v}"' for k, v in kwargs.items()]
+    args = [str(v) if k in _POSITIONAL else f'{k}="{v}"' for k, v in kwargs.items()]
     return f"keras.layers.{name}({', '.join(args)})"
 
 
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
     """A complete program: train a small model with the loss, save it, reload it."""
     classes = _classes(spec)
+    shape = samples.input_shape(spec, 4)
     layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in samples.output_layers(spec, classes))
     imports = [import_name] + ([pack] if pack else [])
     targets = _example_targets(spec, classes)
@@ -295,9 +318,9 @@ def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: s
         "import keras\nimport numpy as np\n\n"
         f"from {module} import {', '.join(imports)}\n\n"
         "rng = np.random.default_rng(0)\n"
-        "x = rng.normal(size=(32, 4))\n"
+        f"x = rng.normal(size={(32, *shape)})\n"
         f"y = {targets}\n\n"
-        f"model = keras.Sequential([keras.Input((4,)), {layers}])\n"
+        f"model = keras.Sequential([keras.Input({shape}), {layers}])\n"
         f'model.compile(optimizer="adam", loss={loss_expr})\n'
         "model.fit(x, y, epochs=2, verbose=0)\n"
         'model.save("model.keras")\n\n'
@@ -430,6 +453,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         registered_name=registered,
         y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
+        returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
         body=body(item),
         latex=latex(item),
         weighting_text=weighting_text,

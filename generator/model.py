@@ -54,6 +54,7 @@ class LossView:
     registered_name: tuple[str, ...]  # string-literal parts that spell a factory call
     y_true_lines: tuple[str, ...]
     y_pred_lines: tuple[str, ...]
+    returns_lines: tuple[str, ...]
     body: tuple[str, ...]
     latex: str
     weighting_text: str  # Markdown: the weighting rule in words

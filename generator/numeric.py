@@ -95,7 +95,11 @@ _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**"
 
 def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
     """The per-sample loss of a spec, computed in float64 with NumPy."""
-    env: dict[str, object] = {"y_true": np.asarray(y_true, dtype="float64"), "y_pred": np.asarray(y_pred, "float64")}
+    y_true, y_pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, "float64")
+    if item.spec.inputs.pixels:
+        y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
+        y_true = y_true.reshape(y_pred.shape)
+    env: dict[str, object] = {"y_true": y_true, "y_pred": y_pred}
     for name, param in item.spec.parameters.items():
         value = params.get(name, param.default)
         env[name] = np.asarray(value, dtype="float64") if param.type in ("vector", "matrix") else value

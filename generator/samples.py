@@ -13,6 +13,8 @@ from generator.spec import LossSpec, Parameter
 
 BATCH = 8
 FEATURES = 4
+SPATIAL = (2, 3)
+"""Height and width of the images for losses whose inputs are per pixel."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,15 @@ def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tupl
     """The last layers of a model whose output suits the loss, for targets ``width`` wide,
     as ``(keras.layers name, arguments)``: a Dense layer with the activation the prediction
     kind needs (twice as wide for means and log-variances), then a UnitNormalization layer
-    for embeddings. The checker builds them; pages print them."""
+    for embeddings; for per-pixel losses a 3x3 Conv2D over the image instead of the Dense
+    layer. The checker builds them; pages print them."""
     kind = spec.inputs.y_pred.kind
     activation = None if logits else _ACTIVATIONS.get(kind)
+    if spec.inputs.pixels:
+        conv: dict[str, object] = {"filters": width, "kernel_size": 3, "padding": "same"}
+        if activation:
+            conv["activation"] = activation
+        return [("Conv2D", conv)]
     units = 2 * width if kind == "mean_and_log_variance" else width
     dense: dict[str, object] = {"units": units}
     if activation:
@@ -92,8 +100,30 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _pixel_count(spec: LossSpec) -> int:
+    return int(np.prod(SPATIAL)) if spec.inputs.pixels else 1
+
+
+def _images(spec: LossSpec, rows: np.ndarray) -> np.ndarray:
+    """Rows generated one per pixel, regrouped as ``(batch, height, width, classes)``;
+    rows unchanged when the spec's inputs are not per pixel."""
+    if not spec.inputs.pixels:
+        return rows
+    return rows.reshape(-1, *SPATIAL, rows.shape[-1])
+
+
+def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
+    """The shape of one model input: ``features`` numbers, or an image of that many
+    channels when the loss is per pixel."""
+    return (*SPATIAL, features) if spec.inputs.pixels else (features,)
+
+
 def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
     """Random ``y_true`` of the spec's kind (unpacked)."""
+    return _images(spec, _target_rows(spec, rng, batch * _pixel_count(spec)))
+
+
+def _target_rows(spec: LossSpec, rng: np.random.Generator, batch: int) -> np.ndarray:
     c = classes(spec)
     kind = spec.inputs.y_true.kind
     if kind == "real":
@@ -115,6 +145,10 @@ def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.
 
 def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int = BATCH) -> np.ndarray:
     """Random ``y_pred`` of the spec's kind; logits when ``logits``."""
+    return _images(spec, _prediction_rows(spec, rng, logits, batch * _pixel_count(spec)))
+
+
+def _prediction_rows(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int) -> np.ndarray:
     c = classes(spec)
     kind = spec.inputs.y_pred.kind
     if logits or kind == "real":
@@ -172,20 +206,21 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     c = classes(spec)
     logits = uses_logits(spec, params)
     rng = np.random.default_rng(0)
-    y_true = targets(spec, rng)
+    rows = BATCH * _pixel_count(spec)  # one row per pixel when the loss is per pixel
+    y_true = _target_rows(spec, rng, rows)
     kind = spec.inputs.y_pred.kind
     out: list[tuple[str, np.ndarray, np.ndarray]] = []
     if logits:
         signs = np.where(np.arange(c) % 2 == 0, 1.0, -1.0)
-        out.append(("logits = +-100", y_true, np.tile(100.0 * signs, (BATCH, 1))))
-        out.append(("logits = 0", y_true, np.zeros((BATCH, c))))
+        out.append(("logits = +-100", y_true, np.tile(100.0 * signs, (rows, 1))))
+        out.append(("logits = 0", y_true, np.zeros((rows, c))))
     elif kind == "probability":
-        out.append(("y_pred = 0", y_true, np.zeros((BATCH, c))))
-        out.append(("y_pred = 1", y_true, np.ones((BATCH, c))))
+        out.append(("y_pred = 0", y_true, np.zeros((rows, c))))
+        out.append(("y_pred = 1", y_true, np.ones((rows, c))))
     elif kind == "embedding":
-        same = np.tile(unit_rows(np.ones((1, c))), (BATCH, 1))
+        same = np.tile(unit_rows(np.ones((1, c))), (rows, 1))
         out.append(("identical embeddings", y_true, same))
-        out.append(("embeddings = 0", y_true, np.zeros((BATCH, c))))
+        out.append(("embeddings = 0", y_true, np.zeros((rows, c))))
     elif kind == "mean_and_log_variance":
         for log_variance in (-30.0, 30.0):
             out.append(
@@ -204,20 +239,23 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
         out.append(("empty predicted boxes", y_true, flat))
         out.append(("empty boxes on both sides", flat, flat))
     elif kind == "distribution":
-        hot = np.eye(c)[np.arange(BATCH) % c]
+        hot = np.eye(c)[np.arange(rows) % c]
         out.append(("y_pred one-hot (zeros elsewhere)", y_true, hot))
         out.append(("y_pred one-hot on another class", y_true, np.roll(hot, 1, axis=-1)))
     else:
         zero_true = np.zeros_like(y_true) if spec.inputs.y_true.kind in ("real", "nonnegative") else y_true
-        out.append(("y_pred = y_true = 0", zero_true, np.zeros((BATCH, c))))
+        out.append(("y_pred = y_true = 0", zero_true, np.zeros((rows, c))))
         out.append(
             (
                 "y_pred = y_true",
                 y_true,
-                np.array(y_true, dtype=float).reshape(BATCH, -1)[:, :c] if y_true.ndim == 2 else np.zeros((BATCH, c)),
+                np.array(y_true, dtype=float).reshape(rows, -1)[:, :c] if y_true.ndim == 2 else np.zeros((rows, c)),
             )
         )
-        out.append(("y_pred = 1e3", y_true, np.full((BATCH, c), 1e3)))
+        out.append(("y_pred = 1e3", y_true, np.full((rows, c), 1e3)))
+    if spec.inputs.pixels and spec.inputs.y_true.kind == "one_hot":
+        # Images with a single class: the other classes are absent from the ground truth.
+        out.append(("every pixel of class 0", np.eye(c)[np.zeros(rows, dtype=int)], out[0][2]))
     if spec.task == "metric" and spec.inputs.y_true.kind == "labels":
         # Batch-level losses: anchors without a positive, or without a negative.
         out.append(("every label the same (no negatives)", np.zeros(BATCH), predictions(spec, rng, logits)))
@@ -226,5 +264,6 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     for label, t, p in out:
         if spec.weighting.rule == "per_example":
             t = pack(t, tables(spec, rng))
-        batches.append(Batch(np.asarray(t, dtype="float32"), np.asarray(p, dtype="float32"), logits, label))
+        t, p = _images(spec, np.asarray(t, dtype="float32")), _images(spec, np.asarray(p, dtype="float32"))
+        batches.append(Batch(t, p, logits, label))
     return batches

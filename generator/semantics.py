@@ -145,10 +145,32 @@ def _flags(spec: LossSpec) -> frozenset[str]:
     return frozenset(n for n, p in spec.parameters.items() if p.type == "bool")
 
 
+PIXELLESS_KINDS = ("labels", "box", "embedding", "mean_and_log_variance")
+"""Input kinds whose last axis is not one entry per class, so they cannot be per pixel."""
+
+
 def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
     flag = spec.inputs.y_pred.logits_when
     if flag is not None and flag not in _flags(spec):
         problems.append(Problem(("inputs", "y_pred", "logits_when"), f"`{flag}` is not a bool parameter of this spec"))
+    if spec.inputs.pixels:
+        for side in ("y_true", "y_pred"):
+            kind = getattr(spec.inputs, side).kind
+            if kind in PIXELLESS_KINDS:
+                problems.append(
+                    Problem(
+                        ("inputs", side, "kind"),
+                        f"`{kind}` inputs have no class axis to pair with pixels; use one_hot, binary or"
+                        " distribution targets and vector predictions",
+                    )
+                )
+        if spec.weighting.rule not in ("none", "value"):
+            problems.append(
+                Problem(
+                    ("weighting", "rule"),
+                    f"rule `{spec.weighting.rule}` weighs whole samples by class; with pixels use `none` or `value`",
+                )
+            )
 
 
 def _parse(text: str, scope: Scope, loc: tuple, problems: list[Problem]) -> Node | None:

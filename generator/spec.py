@@ -53,6 +53,11 @@ class Prediction(Strict):
 class Inputs(Strict):
     y_true: Target = Target()
     y_pred: Prediction = Prediction()
+    pixels: bool = False
+    """When true, both inputs hold one vector per pixel, shape ``(batch, ..., classes)``
+    (for example ``(batch, height, width, classes)``); the generated loss flattens the
+    axes between the first and the last into one pixel axis, so the formula sees
+    ``(batch, pixels, classes)`` and reduces over pixels with ``axis=-2``."""
 
 
 class Formula(Strict):

@@ -359,6 +359,7 @@ RESERVED = frozenset(
         "true_class",
         "predicted_class",
         "num_classes",
+        "pixels_shape",
     }
 )
 """Names a parameter or step may not take: they collide with the generated code."""

@@ -83,6 +83,30 @@ def lovasz_hinge(t, logits):
     return np.array(out)
 
 
+def lovasz_softmax(t, p):
+    """Per image: for each class present in the truth, the Lovász extension of its Jaccard
+    loss over the pixels' errors |truth - probability|; then the mean over those classes."""
+    out = []
+    for labels, probabilities in zip(t, p, strict=True):
+        labels = labels.reshape(-1, labels.shape[-1])  # pixels by classes, any image shape
+        probabilities = probabilities.reshape(labels.shape)
+        per_class = []
+        for c in range(labels.shape[-1]):
+            truth = {k for k in range(len(labels)) if labels[k, c] == 1}
+            if not truth:
+                continue
+            errors = np.abs(labels[:, c] - probabilities[:, c])
+            order = sorted(range(len(errors)), key=lambda k: -errors[k])
+            total, previous = 0.0, 0.0
+            for position in range(len(order)):
+                current = _jaccard_loss(truth, set(order[: position + 1]))
+                total += errors[order[position]] * (current - previous)
+                previous = current
+            per_class.append(total)
+        out.append(sum(per_class) / len(per_class))
+    return np.array(out)
+
+
 def gaussian_nll(t, p, full=False):
     d = t.shape[-1]
     mean, variance = p[:, :d], np.exp(p[:, d:])
@@ -97,6 +121,7 @@ REFERENCES = {
     "diou": diou,
     "weighted_kappa": weighted_kappa,
     "lovasz_hinge": lovasz_hinge,
+    "lovasz_softmax": lovasz_softmax,
     "gaussian_nll": gaussian_nll,
 }
 
@@ -144,6 +169,19 @@ def test_lovasz_hinge_is_twice_one_minus_iou_for_unit_logits(tmp_path):
     loss = _loss(tmp_path, "lovasz_hinge")
     value = loss([[1.0, 1.0, 0.0, 0.0]], [[1.0, -1.0, 1.0, -1.0]])[0]
     assert value == pytest.approx(4 / 3, abs=1e-6)
+
+
+def test_lovasz_softmax_is_one_minus_iou_for_hard_predictions(tmp_path):
+    """Hard one-hot predictions make every error 0 or 1, so the extension is exact.
+    Image 1 (2x2, classes 0 0 / 1 2, predicted 0 1 / 1 1): IoU of class 0 is 1/2, of
+    class 1 is 1/3, of class 2 is 0; the loss is the mean of 1/2, 2/3 and 1. Image 2 (all
+    class 0, one pixel predicted as class 1): class 1 is absent from the truth and does
+    not count, so the loss is 1 - 3/4."""
+    loss = _loss(tmp_path, "lovasz_softmax")
+    hot = np.eye(3)
+    truth = [hot[[[0, 0], [1, 2]]], hot[[[0, 0], [0, 0]]]]
+    predicted = [hot[[[0, 1], [1, 1]]], hot[[[0, 0], [0, 1]]]]
+    np.testing.assert_allclose(loss(truth, predicted), [(1 / 2 + 2 / 3 + 1) / 3, 1 / 4], atol=1e-6)
 
 
 def test_weighted_kappa_is_log_eps_for_perfect_agreement(tmp_path):

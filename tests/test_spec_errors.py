@@ -69,6 +69,10 @@ EXPECTED = {
     "bool_in_arithmetic": ["8:9: formula.loss: boolean parameter `flag` can only be used as `a if flag else b`"],
     "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
     "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
+    "pixels_with_labels": [
+        "6:18: inputs.y_true.kind: `labels` inputs have no class axis to pair with pixels; use one_hot, binary or"
+        " distribution targets and vector predictions"
+    ],
     "unknown_rule": [
         "8:9: weighting.rule: unknown rule 'sample'; "
         "expected one of 'none', 'value', 'class', 'confusion', 'per_example'"
