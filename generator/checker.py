@@ -171,6 +171,38 @@ def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
     return results
 
 
+def published_tolerance(value: float) -> float:
+    """Half a unit in the last digit of ``value`` as written (its shortest repr), and never
+    tighter than ``RTOL`` relative: published values are mostly float32 printouts, whose
+    last digits carry the rounding of the publisher's own float32 arithmetic."""
+    mantissa, _, exponent = repr(float(value)).partition("e")
+    decimals = len(mantissa.partition(".")[2]) - int(exponent or 0)
+    return max(0.5 * 10.0**-decimals, RTOL * abs(value))
+
+
+def check_examples(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """The spec's published values, per sample or as the batch mean."""
+    results = []
+    for i, example in enumerate(item.spec.examples, start=1):
+        params = {**samples.parameter_sets(item.spec)["defaults"], **example.params}
+        y_true = np.asarray(example.y_true, dtype="float32")
+        y_pred = np.asarray(example.y_pred, dtype="float32")
+        values = _numpy(forms.function(params)(y_true, y_pred))
+        if example.expected is not None:
+            expected, ours = np.asarray(example.expected, dtype="float64"), values
+        else:
+            expected, ours = np.asarray([example.expected_mean]), np.asarray([values.mean()])
+        tolerance = np.asarray([published_tolerance(v) for v in expected])
+        ok = ours.shape == expected.shape and bool(np.all(np.abs(ours - expected) <= tolerance))
+        worst = float(np.max(np.abs(ours - expected) / tolerance)) if ours.shape == expected.shape else np.inf
+        detail = (
+            f"{', '.join(f'{v:.8g}' for v in ours)} against {', '.join(f'{v:.8g}' for v in expected)}"
+            f" ({example.source.strip()}); worst difference {worst:.2f} of the tolerance"
+        )
+        results.append(Result(f"published values (example {i})", ok, detail))
+    return results
+
+
 def _nonfinite(x: np.ndarray) -> str:
     return "NaN" if np.isnan(x).any() else "infinite"
 
@@ -282,6 +314,7 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
         forms = forms_of(combined, item)
         report.results += check_agreement(item, forms)
         report.results += check_edges(item, forms)
+        report.results += check_examples(item, forms)
         if reload:
             manifest = save_models(item, modules, directory)
             report.results += reload_results(run_probe([manifest], directory))

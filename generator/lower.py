@@ -25,7 +25,7 @@ from generator.model import (
     ToolView,
 )
 from generator.semantics import class_name
-from generator.spec import LossSpec, Parameter
+from generator.spec import Example, LossSpec, Parameter
 from generator.vocabulary import PUBLIC_FUNCTIONS
 
 DOC_WIDTH = 80
@@ -376,6 +376,17 @@ def _module_doc(name: str, what: str) -> tuple[str, ...]:
     return wrap(text, DOC_WIDTH)
 
 
+def _published(example: Example) -> str:
+    """One published value as Markdown: the call, the value and where it comes from."""
+    args = [f"y_true={example.y_true}", f"y_pred={example.y_pred}"]
+    args += [f"{k}={v!r}" for k, v in example.params.items()]
+    if example.expected is not None:
+        value = "per sample " + ", ".join(f"{v:.8g}" for v in example.expected)
+    else:
+        value = f"batch mean {example.expected_mean:.8g}"
+    return f"`({', '.join(args)})` gives {value}: {' '.join(example.source.split())}."
+
+
 def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     spec = item.spec
     params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
@@ -460,6 +471,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         notes=(spec.notes or "").strip(),
         keras_text=keras_text,
         checked_text=checked,
+        published=tuple(_published(example) for example in spec.examples),
         references=tuple(spec.references),
         forms=forms,
         module_doc={form: _module_doc(spec.name, what) for form, what in _MODULE_FORMS.items()},

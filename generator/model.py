@@ -61,6 +61,7 @@ class LossView:
     notes: str
     keras_text: str  # Markdown: the Keras twin, if any
     checked_text: str  # Markdown: what the tests compare this loss with
+    published: tuple[str, ...]  # Markdown, one line per published value the loss reproduces
     references: tuple[str, ...]
     forms: tuple[FormView, ...]
     module_doc: dict[str, tuple[str, ...]]  # form ("all", "function", ...) -> docstring lines

@@ -279,6 +279,15 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
             if ours not in spec.parameters:
                 problems.append(Problem(("keras", "rename", ours), f"`{ours}` is not a parameter of this spec"))
     for i, example in enumerate(spec.examples):
+        if (example.expected is None) == (example.expected_mean is None):
+            problems.append(Problem(("examples", i), "give exactly one of `expected` (per sample) or `expected_mean`"))
+        elif example.expected is not None and len(example.expected) != len(example.y_true):
+            problems.append(
+                Problem(
+                    ("examples", i, "expected"),
+                    f"{len(example.expected)} expected values for {len(example.y_true)} samples of y_true",
+                )
+            )
         for pname in example.params:
             if pname not in spec.parameters:
                 problems.append(Problem(("examples", i, "params", pname), f"`{pname}` is not a parameter of this spec"))

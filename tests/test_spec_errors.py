@@ -69,6 +69,7 @@ EXPECTED = {
     "bool_in_arithmetic": ["8:9: formula.loss: boolean parameter `flag` can only be used as `a if flag else b`"],
     "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
     "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
+    "example_two_expectations": ["8:5: examples[0]: give exactly one of `expected` (per sample) or `expected_mean`"],
     "pixels_with_labels": [
         "6:18: inputs.y_true.kind: `labels` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions"
