@@ -1,5 +1,7 @@
 """``lossgen check``: prove a spec's generated code agrees with itself, stays finite at
-the edges and survives a save and reload in a fresh process.
+the edges (also in float16 and bfloat16, and for one mixed-precision training step),
+weighs samples as Keras documents, reproduces its published values and survives a save
+and reload in a fresh process. Failures are explained by :mod:`generator.hazards`.
 
 This is the only part of the package that imports Keras (and TensorFlow, for gradients).
 """
@@ -20,7 +22,7 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from generator import lower, pipeline, samples
+from generator import hazards, lower, numeric, pipeline, samples
 from generator.loader import LoadedSpec
 from generator.render import FORMS
 
@@ -98,6 +100,10 @@ class Forms:
     def subclass(self, params: dict) -> object:
         return getattr(self.module, self.class_name)(**params, reduction=None)
 
+    def subclass_reduced(self, params: dict) -> object:
+        """The subclass with Keras's default reduction, as a user compiles it."""
+        return getattr(self.module, self.class_name)(**params)
+
 
 def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
     view = lower.loss_view(item)
@@ -152,6 +158,12 @@ def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, n
     return value.numpy().astype("float64"), grad_np
 
 
+def _explained(item: LoadedSpec, batch: samples.Batch, params: dict, what: str) -> str:
+    """``what`` at the batch's input, with the formula's first unsafe operation there."""
+    cause = hazards.explain(item, batch.y_true, batch.y_pred, params)
+    return f"{what} at {batch.label}" + (f": {cause}" if cause else "")
+
+
 def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
     results = []
     for label, params in samples.parameter_sets(item.spec).items():
@@ -159,15 +171,138 @@ def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
         for batch in samples.edge_batches(item.spec, params):
             value, grad = _gradient(forms.function(params), batch.y_true, batch.y_pred)
             if not np.all(np.isfinite(value)):
-                bad.append(f"value is {_nonfinite(value)} at {batch.label}")
-            if not np.all(np.isfinite(grad)):
-                bad.append(f"gradient is {_nonfinite(grad)} at {batch.label}")
+                bad.append(_explained(item, batch, params, f"value is {_nonfinite(value)}"))
+            elif not np.all(np.isfinite(grad)):
+                bad.append(_explained(item, batch, params, f"gradient is {_nonfinite(grad)}"))
         detail = (
             "; ".join(bad)
             if bad
             else "values and gradients finite at " + ", ".join(b.label for b in samples.edge_batches(item.spec, params))
         )
         results.append(Result(f"finite at the edges ({label} parameters)", not bad, detail))
+    return results
+
+
+def batch_level(item: LoadedSpec, params: dict) -> bool:
+    """Whether a sample's loss depends on the other samples of the batch (metric learning,
+    batch statistics): changing sample 0's prediction changes another sample's loss."""
+    batch = samples.random_batch(item.spec, params, 0)
+    moved = np.array(batch.y_pred, dtype="float64")
+    moved[0] = samples.random_batch(item.spec, params, 1).y_pred[0]
+    before = numeric.evaluate(item, batch.y_true, batch.y_pred, params)
+    after = numeric.evaluate(item, batch.y_true, moved, params)
+    return not np.allclose(before[1:], after[1:], rtol=1e-12, atol=0.0)
+
+
+def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """``sample_weight`` through the subclass with Keras's default reduction: the value
+    equals ``sum(w * loss) / batch`` from the float64 NumPy evaluation, and a zero weight
+    removes its sample's gradient (for losses where samples are independent)."""
+    import tensorflow as tf
+
+    params = samples.parameter_sets(item.spec)["defaults"]
+    batch = samples.random_batch(item.spec, params, 5)
+    weights = np.random.default_rng(5).uniform(0.0, 2.0, samples.BATCH).astype("float32")
+    weights[0] = 0.0
+    per_sample = numeric.evaluate(item, batch.y_true, batch.y_pred, params)
+    expected = float(np.sum(weights * per_sample) / samples.BATCH)
+    loss = forms.subclass_reduced(params)
+    prediction = tf.constant(batch.y_pred)
+    with tf.GradientTape() as tape:
+        tape.watch(prediction)
+        value = loss(tf.constant(batch.y_true), prediction, sample_weight=tf.constant(weights))
+    grad = tape.gradient(value, prediction)
+    grad = np.zeros_like(batch.y_pred) if grad is None else grad.numpy()
+    value = float(value.numpy())
+    relative = abs(value - expected) / max(abs(expected), ATOL)
+    results = [
+        Result(
+            "sample_weight matches sum(w * loss) / batch",
+            relative <= RTOL,
+            f"{value:.8g} against {expected:.8g} (float64 reference), relative difference {relative:.1e}",
+        )
+    ]
+    if batch_level(item, params):
+        detail = "not applicable: each sample's loss depends on the others, so a zero-weight sample still shapes them"
+        results.append(Result("a zero sample_weight removes the sample's gradient", True, detail))
+    else:
+        leaked = float(np.max(np.abs(grad[0])))
+        results.append(
+            Result(
+                "a zero sample_weight removes the sample's gradient",
+                leaked == 0.0,
+                f"largest gradient on the zero-weight sample: {leaked:.1e}",
+            )
+        )
+    return results
+
+
+HALF_MAX = 65504.0
+"""The largest finite float16."""
+
+
+def check_half_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """The edge batches given as float16 and bfloat16 tensors, as a mixed-precision model
+    hands them over: values must be finite, and gradients finite unless the exact
+    (float32) gradient is itself beyond float16's range, which loss scaling handles by
+    skipping the step."""
+    import tensorflow as tf
+
+    params = samples.parameter_sets(item.spec)["defaults"]
+    bad: dict[str, list[str]] = {}  # message -> the dtypes it happened with
+    overflow = []
+    for dtype in ("float16", "bfloat16"):
+        for batch in samples.edge_batches(item.spec, params):
+            prediction = tf.constant(batch.y_pred, dtype=dtype)
+            with tf.GradientTape() as tape:
+                tape.watch(prediction)
+                value = forms.function(params)(tf.constant(batch.y_true), prediction)
+            grad = tape.gradient(value, prediction)
+            value = tf.cast(value, "float64").numpy()
+            grad = np.zeros(1) if grad is None else tf.cast(grad, "float64").numpy()
+            problem = ""
+            if not np.all(np.isfinite(value)):
+                problem = f"value is {_nonfinite(value)}"
+            elif np.any(np.isnan(grad)):
+                problem = "gradient is NaN"
+            elif not np.all(np.isfinite(grad)):
+                # The exact gradient at the same (rounded) input, computed in float32.
+                rounded = tf.cast(prediction, "float32").numpy()
+                _, exact = _gradient(forms.function(params), batch.y_true, rounded)
+                if np.all(np.isfinite(exact)) and np.max(np.abs(exact)) > HALF_MAX / 2:
+                    overflow.append(f"{dtype} at {batch.label}")
+                else:
+                    problem = "gradient is infinite"
+            if problem:
+                bad.setdefault(_explained(item, batch, params, problem), []).append(dtype)
+    messages = [f"{' and '.join(dtypes)}: {message}" for message, dtypes in bad.items()]
+    detail = "; ".join(messages) if bad else "values and gradients finite at every edge input in float16 and bfloat16"
+    if overflow and not bad:
+        detail += " except where the exact gradient exceeds float16's range (" + ", ".join(overflow) + ")"
+    return [Result("finite with float16 and bfloat16 inputs", not bad, detail)]
+
+
+def check_mixed_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """One training step of a small model under each mixed-precision policy: the loss and
+    every updated weight must be finite."""
+    import keras
+
+    params = samples.parameter_sets(item.spec)["defaults"]
+    x, y = _data(item, params)
+    results = []
+    previous = keras.config.dtype_policy()
+    for policy in ("mixed_float16", "mixed_bfloat16"):
+        keras.config.set_dtype_policy(policy)
+        try:
+            model = _model(item, params)
+            model.compile(optimizer=keras.optimizers.SGD(0.01), loss=forms.subclass_reduced(params), run_eagerly=True)
+            loss = float(model.train_on_batch(x, y))
+            weights_ok = all(np.all(np.isfinite(_numpy(w))) for w in model.weights)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        ok = bool(np.isfinite(loss)) and weights_ok
+        detail = f"loss {loss:.6g}" + ("" if weights_ok else "; some updated weights are not finite")
+        results.append(Result(f"one training step under {policy}", ok, detail))
     return results
 
 
@@ -314,6 +449,9 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
         forms = forms_of(combined, item)
         report.results += check_agreement(item, forms)
         report.results += check_edges(item, forms)
+        report.results += check_half_precision(item, forms)
+        report.results += check_mixed_precision(item, forms)
+        report.results += check_weights(item, forms)
         report.results += check_examples(item, forms)
         if reload:
             manifest = save_models(item, modules, directory)

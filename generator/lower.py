@@ -221,7 +221,13 @@ def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
 def body(item: LoadedSpec) -> tuple[str, ...]:
     """The function body: cast the inputs, then one line per step, then the result."""
     steps, result = program(item)
-    lines = ["y_pred = ops.convert_to_tensor(y_pred)", "y_true = ops.cast(y_true, y_pred.dtype)"]
+    lines = [
+        "y_pred = ops.convert_to_tensor(y_pred)",
+        # float16 and bfloat16 (mixed precision) are computed in float32: 1 - epsilon
+        # rounds to 1 in float16, and the clips and logs would not protect anything.
+        'y_pred = ops.cast(y_pred, keras.backend.result_type(y_pred.dtype, "float32"))',
+        "y_true = ops.cast(y_true, y_pred.dtype)",
+    ]
     if item.spec.inputs.pixels:
         # (batch, ..., classes) -> (batch, pixels, classes), whatever the spatial rank.
         lines.append("pixels_shape = (ops.shape(y_pred)[0], -1, ops.shape(y_pred)[-1])")

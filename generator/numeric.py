@@ -1,4 +1,5 @@
-"""Evaluate a spec's formula with NumPy (float64), for plots: no Keras, no code execution.
+"""Evaluate a spec's formula with NumPy (float64), for plots and for explaining where a
+formula fails: no Keras, no code execution.
 
 The formula tree is walked node by node; each whitelisted function has a NumPy twin
 here. The checker and tests compare the generated Keras code against independent
@@ -93,8 +94,9 @@ _COMPARE = {
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
 
 
-def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
-    """The per-sample loss of a spec, computed in float64 with NumPy."""
+def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> dict[str, object]:
+    """The names a formula starts from: the inputs in float64 (per-pixel inputs flattened
+    to ``(batch, pixels, classes)``, as the generated code does) and the parameters."""
     y_true, y_pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, "float64")
     if item.spec.inputs.pixels:
         y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
@@ -103,11 +105,22 @@ def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: d
     for name, param in item.spec.parameters.items():
         value = params.get(name, param.default)
         env[name] = np.asarray(value, dtype="float64") if param.type in ("vector", "matrix") else value
+    return env
+
+
+def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
+    """The per-sample loss of a spec, computed in float64 with NumPy."""
+    env = environment(item, y_true, y_pred, params)
     steps, result = program(item)
     with np.errstate(all="ignore"):
         for name, node in steps:
-            env[name] = _eval(node, env)
-        return np.asarray(_eval(result, env), dtype="float64")
+            env[name] = value(node, env)
+        return np.asarray(value(result, env), dtype="float64")
+
+
+def value(node: Node, env: dict) -> object:
+    """The value of one formula node, given the values of the names it reads."""
+    return _eval(node, env)
 
 
 def _eval(node: Node, env: dict) -> object:

@@ -76,5 +76,23 @@ def test_check_fails_on_an_unsafe_log_and_names_the_input(tmp_path):
     result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
-    assert failing and all("finite at the edges" in line for line in failing)
-    assert "at y_pred = 0" in result.stdout
+    assert failing and all("finite" in line for line in failing)
+    # The mixed-precision steps pass: Keras casts to float32 and the random data avoids 0 and 1.
+    assert not any("training step" in line or "sample_weight" in line for line in failing)
+    assert "value is NaN at y_pred = 0: log of zero in `log(y_pred)` (in the loss)" in result.stdout
+    assert "clip its input to [epsilon(), ...] or use the logits form" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_check_passes_a_safe_spec(tmp_path):
+    """The same loss written with a clip: every check passes and the exit status is 0."""
+    spec = tmp_path / "safe_log.yaml"
+    safe = UNSAFE.replace("name: unsafe_log", "name: safe_log").replace(
+        "formula:\n", "formula:\n  steps:\n    p: clip(y_pred, epsilon(), 1 - epsilon())\n"
+    )
+    spec.write_text(safe.replace("log(y_pred)", "log(p)").replace("log(1 - y_pred)", "log(1 - p)"))
+    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout
+    for check in ("finite at the edges", "float16 and bfloat16", "mixed_float16", "mixed_bfloat16", "sample_weight"):
+        assert check in result.stdout

@@ -6,6 +6,8 @@ papers named in the specs), not from the spec's formula.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import ROOT, assert_matches_reference, catalog_forms, spec_forms
@@ -78,8 +80,14 @@ def tweedie(t, p, rho=1.5):
     return np.mean(-t * mu ** (1 - rho) / (1 - rho) + mu ** (2 - rho) / (2 - rho), axis=-1)
 
 
-def poisson_nll(t, log_rate):
-    return np.mean(np.exp(log_rate) - t * log_rate, axis=-1)
+def poisson_nll(t, log_rate, max_log_rate=30.0):
+    # PyTorch's loss; above the cap, exp continues as its tangent line at the cap.
+    rate = np.where(
+        log_rate <= max_log_rate,
+        np.exp(np.minimum(log_rate, max_log_rate)),
+        np.exp(max_log_rate) * (1.0 + log_rate - max_log_rate),
+    )
+    return np.mean(rate - t * log_rate, axis=-1)
 
 
 def sigmoid_focal(t, p, alpha=0.25, gamma=2.0, from_logits=False):
@@ -169,3 +177,19 @@ def test_class_weighting_rule_picks_the_weight_of_the_true_class(tmp_path):
         for y_true in (labels.astype("float32"), labels.reshape(-1, 1).astype("int64")):
             ours = keras.ops.convert_to_numpy(form({"class_weights": list(weights)})(y_true, probs.astype("float32")))
             np.testing.assert_allclose(ours, expected, rtol=1e-5)
+
+
+def test_poisson_nll_stays_finite_and_pulls_back_above_its_cap(tmp_path):
+    """At a log-rate of 1000 plain exp overflows float32. With the cap at 30 the loss is
+    e^30 * (1 + 1000 - 30) - y * 1000, and its slope e^30 - y is positive: gradient descent
+    lowers the prediction."""
+    import tensorflow as tf
+
+    loss = catalog_forms(tmp_path, "poisson_nll").function({})
+    prediction = tf.constant([[1000.0], [2.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(prediction)
+        value = loss(tf.constant([[3.0], [3.0]]), prediction)
+    grad = tape.gradient(value, prediction).numpy()[:, 0]
+    np.testing.assert_allclose(value.numpy(), [math.exp(30) * 971 - 3000, math.exp(2) - 6], rtol=1e-5)
+    np.testing.assert_allclose(grad, [math.exp(30) - 3, math.exp(2) - 3], rtol=1e-5)

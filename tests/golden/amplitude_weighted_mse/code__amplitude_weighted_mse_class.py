@@ -30,6 +30,7 @@ def amplitude_weighted_mse(y_true, y_pred, *, alpha=5.0):
         axis, so that `sample_weight` and the loss reduction work as usual.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = ops.cast(y_pred, keras.backend.result_type(y_pred.dtype, "float32"))
     y_true = ops.cast(y_true, y_pred.dtype)
     weight = ops.exp(alpha * y_true)
     return ops.mean(weight * ops.square(y_pred - y_true), axis=-1)

@@ -34,6 +34,7 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
         axis, so that `sample_weight` and the loss reduction work as usual.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = ops.cast(y_pred, keras.backend.result_type(y_pred.dtype, "float32"))
     y_true = ops.cast(y_true, y_pred.dtype)
     p = ops.sigmoid(y_pred) if from_logits else y_pred
     q = ops.clip(p, keras.config.epsilon(), 1 - keras.config.epsilon())

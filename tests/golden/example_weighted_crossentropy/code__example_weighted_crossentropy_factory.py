@@ -30,6 +30,7 @@ def example_weighted_crossentropy(y_true, y_pred):
         axis, so that `sample_weight` and the loss reduction work as usual.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    y_pred = ops.cast(y_pred, keras.backend.result_type(y_pred.dtype, "float32"))
     y_true = ops.cast(y_true, y_pred.dtype)
     num_classes = ops.shape(y_pred)[-1]
     example_table = ops.reshape(

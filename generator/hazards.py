@@ -1,0 +1,145 @@
+"""Explain, in plain words, why a formula gives a non-finite value or gradient.
+
+When the checker finds NaN or infinity at some input, this walks the spec's formula at
+that input (in float64, with the NumPy evaluator) and names the first operation that is
+unsafe there: a log of zero, a division by zero, a square root at zero, an overflowing
+exp, a ``where`` whose unused branch is not finite. The message says where it is and
+what usually fixes it. NumPy only; nothing is executed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generator import emit
+from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
+from generator.loader import LoadedSpec
+from generator.lower import program
+from generator.numeric import environment, value
+
+EXP_LIMIT = 88.0
+"""exp(x) overflows float32 above about 88.7."""
+
+
+def formula_text(node: Node) -> str:
+    """A node as the spec author would write it (the ops code without its prefixes)."""
+    return emit.code(node).replace("ops.", "").replace("keras.config.", "")
+
+
+def explain(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> str | None:
+    """The first unsafe operation of the formula at these inputs, in plain words, or
+    None when every operation is safe there (then the problem is elsewhere, e.g. float32
+    rounding)."""
+    env = environment(item, y_true, y_pred, params)
+    steps, result = program(item)
+    live = _live(steps, result, env)
+    with np.errstate(all="ignore"):
+        for name, node in [*steps, ("", result)]:
+            if name and name not in live:
+                continue  # computed, but the result does not use it with these parameters
+            found = _first_hazard(node, env)
+            if found:
+                problem, _, advice = found.partition("; ")
+                where = f"step `{name}`" if name else "the loss"
+                return f"{problem} (in {where})" + (f"; {advice}" if advice else "")
+            if name:
+                env[name] = value(node, env)
+    return None
+
+
+def _live(steps: list[tuple[str, Node]], result: Node, env: dict) -> set[str]:
+    """The steps the result depends on, following only the branches that the boolean
+    parameters select."""
+    definitions = dict(steps)
+    live: set[str] = set()
+    pending = [result]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Ref):
+            if node.name in definitions and node.name not in live:
+                live.add(node.name)
+                pending.append(definitions[node.name])
+        elif isinstance(node, Cond):
+            pending.append(node.body if env[node.flag] else node.orelse)
+        else:
+            pending.extend(_children(node))
+    return live
+
+
+def _children(node: Node) -> list[Node]:
+    match node:
+        case Call(args=args):
+            return list(args)
+        case Unary(operand=x):
+            return [x]
+        case Binary(left=a, right=b) | Compare(left=a, right=b):
+            return [a, b]
+        case Cond(body=a, orelse=b):
+            return [a, b]
+    return []
+
+
+def _first_hazard(node: Node, env: dict) -> str | None:
+    if isinstance(node, Cond):
+        return _first_hazard(node.body if env[node.flag] else node.orelse, env)
+    for child in _children(node):
+        found = _first_hazard(child, env)
+        if found:
+            return found
+    return _hazard(node, env)
+
+
+def _hazard(node: Node, env: dict) -> str | None:
+    text = f"`{formula_text(node)}`"
+    if isinstance(node, Binary) and node.op == "/":
+        if np.any(_array(value(node.right, env)) == 0):
+            return f"division by zero in {text}; keep the denominator away from 0, e.g. maximum(d, epsilon())"
+    if isinstance(node, Binary) and node.op == "**":
+        return _power_hazard(text, value(node.left, env), value(node.right, env))
+    if not isinstance(node, Call):
+        return None
+    args = [value(a, env) for a in node.args]
+    fn = node.fn
+    if fn == "log":
+        x = _array(args[0])
+        if np.any(x == 0):
+            return f"log of zero in {text}; clip its input to [epsilon(), ...] or use the logits form"
+        if np.any(x < 0):
+            return f"log of a negative number in {text}; clip its input to [epsilon(), ...]"
+    if fn == "log1p" and np.any(_array(args[0]) <= -1):
+        return f"log1p of -1 or less in {text}; keep its input above -1"
+    if fn == "sqrt":
+        x = _array(args[0])
+        if np.any(x < 0):
+            return f"square root of a negative number in {text}"
+        if np.any(x == 0):
+            return f"square root at 0 in {text}, where its slope is infinite; add epsilon() inside the root"
+    if fn == "power":
+        return _power_hazard(text, args[0], args[1])
+    if fn == "exp" and np.any(_array(args[0]) > EXP_LIMIT):
+        return f"exp above {EXP_LIMIT:g} overflows float32 in {text}; clip its input or use softplus/logsumexp"
+    if fn == "where":
+        for branch in args[1:]:
+            b = _array(branch)
+            if not np.all(np.isfinite(b)):
+                kind = "NaN" if np.any(np.isnan(b)) else "infinite"
+                return (
+                    f"{text} picks a finite branch, but the other branch is {kind} here and its gradient"
+                    " is NaN; make both branches finite (clip their inputs)"
+                )
+    return None
+
+
+def _power_hazard(text: str, base: object, exponent: object) -> str | None:
+    b, e = _array(base), _array(exponent)
+    if np.any((b == 0) & (e < 1)):
+        return (
+            f"power of 0 with an exponent below 1 in {text}: infinite or undefined slope; keep the base above epsilon()"
+        )
+    if np.any((b < 0) & (e != np.round(e))):
+        return f"fractional power of a negative number in {text}"
+    return None
+
+
+def _array(x: object) -> np.ndarray:
+    return np.asarray(x, dtype="float64") if not isinstance(x, Num) else np.asarray(x.value)

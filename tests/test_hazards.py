@@ -1,0 +1,102 @@
+"""The plain-words explanation of a non-finite value or gradient names the operation,
+where it is in the formula, and a fix. NumPy only: no Keras here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generator.hazards import explain
+from generator.loader import load_spec
+
+HEADER = """\
+name: {name}
+title: Test
+task: regression
+summary: A spec for the hazard tests.
+"""
+
+
+def _spec(tmp_path, name: str, body: str):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(HEADER.format(name=name) + body, encoding="utf-8")
+    return load_spec(path)
+
+
+CASES = [
+    (
+        "formula:\n  loss: -log(y_pred)\n",
+        [[1.0]],
+        [[0.0]],
+        "log of zero in `log(y_pred)` (in the loss); clip its input",
+    ),
+    (
+        "formula:\n  steps:\n    error: y_pred - y_true\n  loss: sqrt(square(error))\n",
+        [[1.0]],
+        [[1.0]],
+        "square root at 0 in `sqrt(ops.square(error))`".replace("ops.", ""),
+    ),
+    (
+        "formula:\n  steps:\n    ratio: y_true / y_pred\n  loss: square(ratio)\n",
+        [[1.0]],
+        [[0.0]],
+        "division by zero in `y_true / y_pred` (in step `ratio`)",
+    ),
+    (
+        "formula:\n  loss: where(y_pred > 0, log(maximum(y_pred, 1)), -y_pred)\n",
+        [[1.0]],
+        [[0.5]],
+        None,  # every branch finite: nothing to report
+    ),
+    (
+        "formula:\n  loss: where(y_pred > 0, log(y_pred), 0)\n",
+        [[1.0]],
+        [[-1.0]],
+        "log of a negative number",  # in the branch where() does not pick: its gradient is still NaN
+    ),
+    (
+        "formula:\n  loss: exp(y_pred)\n",
+        [[1.0]],
+        [[100.0]],
+        "exp above 88 overflows float32 in `exp(y_pred)`",
+    ),
+    (
+        "formula:\n  loss: power(abs(y_pred - y_true), 0.5)\n",
+        [[1.0]],
+        [[1.0]],
+        "power of 0 with an exponent below 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "y_true", "y_pred", "expected"), CASES)
+def test_explain_names_the_unsafe_operation(tmp_path, body, y_true, y_pred, expected):
+    item = _spec(tmp_path, "hazard", body)
+    found = explain(item, np.array(y_true), np.array(y_pred), {})
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and expected in found, found
+
+
+def test_where_with_an_infinite_unused_branch_is_explained(tmp_path):
+    """At y_pred = 0 the chosen branch is 0, but 1 / y_pred is infinite: the division is
+    found first; with a branch that is infinite without a division, the where is named."""
+    item = _spec(tmp_path, "branch", "formula:\n  loss: where(y_pred > 1, 0, exp(y_pred * 1000))\n")
+    found = explain(item, np.array([[1.0]]), np.array([[0.5]]), {})
+    assert found is not None and "exp above 88" in found
+    item = _spec(tmp_path, "branch2", "formula:\n  loss: where(y_pred < 1, 0, y_pred)\n")
+    assert explain(item, np.array([[1.0]]), np.array([[0.5]]), {}) is None
+
+
+def test_every_catalog_loss_is_safe_at_its_edge_inputs():
+    """The explainer finds nothing unsafe in the catalog's formulas at their edge batches."""
+    from conftest import SPECS, catalog_names
+
+    from generator import samples
+
+    for name in catalog_names():
+        item = load_spec(SPECS / f"{name}.yaml")
+        for params in samples.parameter_sets(item.spec).values():
+            for batch in samples.edge_batches(item.spec, params):
+                assert explain(item, batch.y_true, batch.y_pred, params) is None, (name, batch.label)
