@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup generate assets browser site test lint notebooks golden clean
+.PHONY: setup backends generate assets browser site test test-main test-backends lint notebooks golden clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## backends: the JAX and PyTorch CPU builds, added to .venv (requirements-backends.lock)
+BACKENDS_STAMP := $(VENV)/.backends
+$(BACKENDS_STAMP): $(STAMP) requirements-backends.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-backends.lock
+	touch $(BACKENDS_STAMP)
+
+backends: $(BACKENDS_STAMP)
 
 ## generate: render every spec of specs/ into docs/reference (pages + modules)
 generate: setup
@@ -43,9 +51,19 @@ site: generate assets
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-## test: build the site, then run the whole test suite (which checks the site too)
-test: site browser
+## test: build the site, run the whole test suite (which checks the site too), then the
+## agreement and oracle tests again on the JAX and PyTorch backends
+test: test-main test-backends
+
+test-main: site browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch
+BACKEND_TESTS := tests/test_agreement.py tests/test_references.py tests/test_oracles_metric.py \
+	tests/test_oracles_more.py tests/test_oracles_structured.py tests/test_published.py
+test-backends: backends
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 
 ## lint: ruff on the project's own code
 lint: setup

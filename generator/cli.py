@@ -7,6 +7,7 @@ input (a malformed spec, a missing file, a bad option). Errors go to stderr as
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -112,6 +113,9 @@ def check(spec: str, skip_reload: bool) -> None:
         item = pipeline.resolve(spec)
     except SpecErrors as exc:
         _fail(exc)
+    # The checker takes gradients with TensorFlow, whatever backend the caller's shell
+    # selects; this process is the CLI's own, so nothing else has imported Keras yet.
+    os.environ["KERAS_BACKEND"] = "tensorflow"
     from generator import checker  # imports Keras: only here
 
     report = checker.run(item, reload=not skip_reload)

@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under another Keras backend (`make test-backends`), skip the tests that take
+    gradients with TensorFlow's GradientTape."""
+    backend = os.environ["KERAS_BACKEND"]
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"takes gradients with TensorFlow; KERAS_BACKEND={backend}")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="Rewrite tests/golden from the current generator.")
 

@@ -320,6 +320,7 @@ def test_class_balanced_with_beta_zero_is_crossentropy(tmp_path):
     np.testing.assert_allclose(ours, plain, rtol=1e-5)
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize("margin", [0.0, 0.05])
 def test_asymmetric_from_large_logits_is_exact_and_has_finite_gradients(tmp_path, margin):
     """Logits of +-30 are far beyond where a clipped log(sigmoid) saturates (about 16)."""

@@ -179,6 +179,7 @@ def test_class_weighting_rule_picks_the_weight_of_the_true_class(tmp_path):
             np.testing.assert_allclose(ours, expected, rtol=1e-5)
 
 
+@pytest.mark.tensorflow_only
 def test_poisson_nll_stays_finite_and_pulls_back_above_its_cap(tmp_path):
     """At a log-rate of 1000 plain exp overflows float32. With the cap at 30 the loss is
     e^30 * (1 + 1000 - 30) - y * 1000, and its slope e^30 - y is positive: gradient descent
