@@ -55,7 +55,7 @@ browser:
 ## agreement and oracle tests again on the JAX and PyTorch backends
 test: test-main test-backends
 
-test-main: site browser
+test-main: site browser backends
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch

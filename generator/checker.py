@@ -420,6 +420,45 @@ def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> 
     return manifest
 
 
+OTHER_BACKENDS = ("jax", "torch")
+
+
+def check_backends(item: LoadedSpec, forms: Forms, module: Path) -> list[Result]:
+    """The function and subclass forms on every other installed Keras backend, in a fresh
+    process each, against the TensorFlow values of the function form (``RTOL``)."""
+    results = []
+    for backend in OTHER_BACKENDS:
+        if importlib.util.find_spec(backend) is None:
+            results.append(Result(f"same values on {backend}", True, f"skipped: {backend} is not installed"))
+            continue
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        command = [sys.executable, "-m", "generator.backend_probe", str(item.path), str(module)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            results.append(Result(f"same values on {backend}", False, f"the loss failed on {backend}: {last}"))
+            continue
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        if found["backend"] != backend:
+            results.append(Result(f"same values on {backend}", False, f"the probe ran on {found['backend']}"))
+            continue
+        values = found["values"]
+        worst = 0.0
+        for key, theirs in values.items():
+            label, seed, _ = key.split("/")
+            params = samples.parameter_sets(item.spec)[label]
+            batch = samples.random_batch(item.spec, params, int(seed))
+            ours = _numpy(forms.function(params)(batch.y_true, batch.y_pred))
+            theirs = np.asarray(theirs, dtype="float64")
+            if theirs.shape != ours.shape:
+                worst = np.inf
+                break
+            worst = max(worst, _max_rel(theirs, ours))
+        detail = f"max relative difference {worst:.1e} from TensorFlow (limit {RTOL:.0e})"
+        results.append(Result(f"same values on {backend}", worst <= RTOL, detail))
+    return results
+
+
 def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
     """Load every saved model in one fresh Python process; return its findings."""
     path = directory / "manifest.json"
@@ -453,6 +492,7 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
         report.results += check_mixed_precision(item, forms)
         report.results += check_weights(item, forms)
         report.results += check_examples(item, forms)
+        report.results += check_backends(item, forms, modules["all"])
         if reload:
             manifest = save_models(item, modules, directory)
             report.results += reload_results(run_probe([manifest], directory))

@@ -96,3 +96,7 @@ def test_check_passes_a_safe_spec(tmp_path):
     assert "FAIL" not in result.stdout
     for check in ("finite at the edges", "float16 and bfloat16", "mixed_float16", "mixed_bfloat16", "sample_weight"):
         assert check in result.stdout
+    # make test installs JAX and PyTorch first, so the other backends are really compared.
+    for backend in ("jax", "torch"):
+        assert f"ok    same values on {backend}" in result.stdout
+        assert f"skipped: {backend} is not installed" not in result.stdout
