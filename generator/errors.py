@@ -22,8 +22,16 @@ class SpecError:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        field = f" {_one_line(self.field)}:" if self.field else ""
+        return f"{where}:{field} {_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (``\\n``), so that
+    every error stays on its own line even when it quotes a name such as ``"loss\\n"``."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class SpecErrors(Exception):

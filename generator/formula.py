@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
+import warnings
 from dataclasses import dataclass
 
 from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
@@ -164,7 +166,9 @@ def parse(text: str, scope: Scope) -> Node:
     if not source:
         raise FormulaError("formula is empty")
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Python's SyntaxWarnings about spec text: errors are reported below
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise _syntax_error(source, exc) from None
     except (ValueError, RecursionError, MemoryError):
@@ -174,7 +178,9 @@ def parse(text: str, scope: Scope) -> Node:
 
 def _syntax_error(source: str, exc: SyntaxError) -> FormulaError:
     try:
-        statements = ast.parse(source, mode="exec").body
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            statements = ast.parse(source, mode="exec").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         statements = []
     if statements and not all(isinstance(s, ast.Expr) for s in statements):
@@ -197,21 +203,26 @@ class _Checker:
             case ast.Constant(value=value):
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise self.fail(node, f"only numbers are allowed as constants, not {value!r}")
+                if _float(value) is None:
+                    raise self.fail(node, "number too large: the largest is about 1.8e308")
                 return Num(value)
             case ast.Name(id=name):
                 return self.name(node, name, depth)
             case ast.UnaryOp(op=ast.USub() | ast.UAdd(), operand=operand):
-                op = "-" if isinstance(node.op, ast.USub) else "+"
                 inner = self.visit(operand, depth + 1)
-                if isinstance(inner, Num) and op == "-":
+                if isinstance(node.op, ast.UAdd):
+                    return inner  # +x is x (and tensors have no unary plus)
+                if isinstance(inner, Num):
                     return Num(-inner.value)
-                return Unary(op, inner)
+                return Unary("-", inner)
             case ast.UnaryOp(op=ast.Not(), operand=operand):
                 return Call("logical_not", (self.visit(operand, depth + 1),))
             case ast.BinOp(op=ast.MatMult(), left=left, right=right):
                 return Call("matmul", (self.visit(left, depth + 1), self.visit(right, depth + 1)))
             case ast.BinOp(op=op, left=left, right=right) if type(op) in _BINOPS:
-                return Binary(_BINOPS[type(op)], self.visit(left, depth + 1), self.visit(right, depth + 1))
+                out = Binary(_BINOPS[type(op)], self.visit(left, depth + 1), self.visit(right, depth + 1))
+                self.check_constant(node, out)
+                return out
             case ast.BinOp(op=op) | ast.UnaryOp(op=op):
                 raise self.fail(node, f"operator `{_OP_SYMBOLS.get(type(op), type(op).__name__)}` is not allowed")
             case ast.BoolOp(op=op, values=values):
@@ -238,6 +249,21 @@ class _Checker:
                 return self.call(node, depth)
         what = _CONSTRUCTS.get(type(node), type(node).__name__)
         raise self.fail(node, f"{what} not allowed in a formula")
+
+    def check_constant(self, node: ast.AST, tree: Binary) -> None:
+        """Arithmetic on numbers alone is left to Python in the generated code, when the loss
+        runs: reject what would fail there (1 / 0, a complex (-8) ** 0.5, an overflowing
+        1e300 * 1e300) or never finish (9 ** 9 ** 9, computed as an exact integer)."""
+        try:
+            value = _constant(tree)
+        except ZeroDivisionError:
+            raise self.fail(node, "division by zero in arithmetic on numbers") from None
+        except OverflowError:
+            value = math.inf
+        if isinstance(value, complex):
+            raise self.fail(node, "arithmetic on numbers gives a complex number (negative number ** fraction)")
+        if value is not None and not math.isfinite(value):
+            raise self.fail(node, "arithmetic on numbers gives a number too large: the largest is about 1.8e308")
 
     def name(self, node: ast.AST, name: str, depth: int) -> Node:
         if name.startswith("__"):
@@ -296,6 +322,41 @@ class _Checker:
         if number is None:
             raise self.fail(value, f"{fn}(): {kw.arg} must be a whole number such as -1")
         return number
+
+
+def _float(value: int | float) -> float | None:
+    """``value`` as a finite float; None when it is too large (1e400 reads as infinity)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _constant(node: Node) -> float | complex | None:
+    """The value of a tree made of numbers and arithmetic only, computed in floats (so that
+    it is quick); None if the tree reads a name or calls a function. Raises ZeroDivisionError
+    or OverflowError where Python would."""
+    match node:
+        case Num(value=value):
+            return _float(value)
+        case Unary(op="-", operand=x):
+            inner = _constant(x)
+            return None if inner is None else -inner
+        case Binary(op=op, left=a, right=b):
+            x, y = _constant(a), _constant(b)
+            if x is None or y is None:
+                return None
+            if op == "+":
+                return x + y
+            if op == "-":
+                return x - y
+            if op == "*":
+                return x * y
+            if op == "/":
+                return x / y
+            return x**y
+    return None
 
 
 def _whole_number(value: ast.AST) -> int | None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from generator import semantics
 from generator.errors import SpecError, SpecErrors, field_path
@@ -53,10 +55,35 @@ class LoadedSpec:
 # ---------------------------------------------------------------- YAML
 
 
+class _Constructor(RoundTripConstructor):
+    """The round-trip constructor, with a value it cannot build (``!!int abc``, the date
+    ``2020-02-30``) reported as a YAML error at that value rather than as a Python exception."""
+
+    def construct_non_recursive_object(self, node, tag=None):
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            problem = f"cannot read {node.value!r} as {tag}" if isinstance(node.value, str) else f"cannot read {tag}"
+            if isinstance(exc, ValueError) and str(exc):
+                problem += f": {exc}"
+            raise ConstructorError(None, None, problem, node.start_mark) from None
+
+
 def _read_yaml(path: Path, text: str) -> object:
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _Constructor
     try:
         return yaml.load(io.StringIO(text))
+    except RecursionError:
+        raise SpecErrors([SpecError(path, 1, None, "", "YAML error: the file is nested too deeply")]) from None
+    except ReaderError as exc:
+        at = min(max(int(exc.position), 0), len(text))
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        character = exc.character if isinstance(exc.character, int) else 0
+        raise SpecErrors(
+            [SpecError(path, line, column, "", f"YAML error: unacceptable character #x{character:04x}: {exc.reason}")]
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -69,12 +96,34 @@ def _read_yaml(path: Path, text: str) -> object:
         raise SpecErrors([SpecError(path, None, None, "", f"YAML error: {exc}")]) from None
 
 
-def _plain(node: object) -> object:
-    """Round-trip YAML nodes -> plain Python values (dict, list, str, int, float, bool, None)."""
+MAX_VALUES = 100_000
+"""Most values a spec may hold, counted after expanding YAML aliases (``*name``)."""
+
+MAX_NESTING = 50
+"""Deepest nesting of mappings and lists in a spec."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _plain(node: object, budget: list[int] | None = None, depth: int = 0) -> object:
+    """Round-trip YAML nodes -> plain Python values (dict, list, str, int, float, bool, None).
+
+    Raises :class:`_TooLarge` past :data:`MAX_VALUES` values or :data:`MAX_NESTING` levels,
+    so that aliases of aliases (a "billion laughs") or a self-referencing alias cannot
+    exhaust time or memory.
+    """
+    budget = [MAX_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge(f"the spec holds more than {MAX_VALUES} values once YAML aliases are expanded")
+    if depth > MAX_NESTING and isinstance(node, dict | list):
+        raise _TooLarge(f"the spec is nested more than {MAX_NESTING} levels deep")
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): _plain(v, budget, depth + 1) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_plain(v, budget, depth + 1) for v in node]
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):
@@ -84,6 +133,23 @@ def _plain(node: object) -> object:
     if isinstance(node, str):
         return str(node)
     return node
+
+
+def _plain_root(path: Path, root: object) -> object:
+    """:func:`_plain` of the whole file; a spec too large or too deep is an error at its top-level key."""
+    budget = [MAX_VALUES]
+    key = None
+    try:
+        if not isinstance(root, CommentedMap):
+            return _plain(root, budget)
+        data = {}
+        for key, value in root.items():
+            data[str(key)] = _plain(value, budget, 1)
+        return data
+    except _TooLarge as exc:
+        at_key = key is not None and isinstance(root, CommentedMap) and key in root.lc.data
+        line, column = (n + 1 for n in root.lc.key(key)) if at_key else (1, 1)
+        raise SpecErrors([SpecError(path, line, column, "" if key is None else str(key), str(exc))]) from None
 
 
 def _locate(root: object, loc: tuple, lines: list[str], at_key: bool = False) -> tuple[int | None, int | None, tuple]:
@@ -104,10 +170,11 @@ def _locate(root: object, loc: tuple, lines: list[str], at_key: bool = False) ->
                     continue
                 kept.append(part)
                 break
-            if at_key or isinstance(node[part], CommentedMap | CommentedSeq) or node[part] is None:
-                line, column = (n + 1 for n in node.lc.key(part))
-            else:
-                line, column = (n + 1 for n in node.lc.value(part))
+            if part in node.lc.data:  # not for keys merged in with `<<:`; they keep the parent's line
+                if at_key or isinstance(node[part], CommentedMap | CommentedSeq) or node[part] is None:
+                    line, column = (n + 1 for n in node.lc.key(part))
+                else:
+                    line, column = (n + 1 for n in node.lc.value(part))
             kept.append(part)
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
@@ -227,17 +294,20 @@ def load_spec(path: Path) -> LoadedSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecErrors([SpecError(path, None, None, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        data, at = exc.object, exc.start
+        line, column = data.count(b"\n", 0, at) + 1, at - data.rfind(b"\n", 0, at)
+        message = f"not UTF-8 text: byte 0x{data[at]:02x} ({exc.reason})"
+        raise SpecErrors([SpecError(path, line, column, "", message)]) from None
+    except OSError as exc:
         raise SpecErrors([SpecError(path, None, None, "", f"cannot read the file: {exc}")]) from None
     lines = text.splitlines()
     root = _read_yaml(path, text)
     if root is None:
         raise SpecErrors([SpecError(path, 1, None, "", "spec file is empty")])
+    data = _plain_root(path, root)
     if not isinstance(root, CommentedMap):
-        raise SpecErrors(
-            [SpecError(path, 1, 1, "", f"a spec must be a mapping of fields, got {_describe(_plain(root))}")]
-        )
-    data = _plain(root)
+        raise SpecErrors([SpecError(path, 1, 1, "", f"a spec must be a mapping of fields, got {_describe(data)}")])
     try:
         spec = LossSpec.model_validate(data)
     except ValidationError as exc:
@@ -263,10 +333,11 @@ def load_spec(path: Path) -> LoadedSpec:
 
 
 def _unique(errors: list[SpecError]) -> list[SpecError]:
+    """Each error once, in the order of the file (line, then column)."""
     seen: dict[str, SpecError] = {}
     for error in errors:
         seen.setdefault(str(error), error)
-    return list(seen.values())
+    return sorted(seen.values(), key=lambda e: (e.line or 0, e.column or 0))
 
 
 def load_directory(directory: Path) -> list[LoadedSpec]:

@@ -7,18 +7,23 @@ location tuple of the offending field, so the loader can point at its line.
 
 from __future__ import annotations
 
+import builtins
 import keyword
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from generator.formula import FormulaError, Node, Scope, parse, refs
 from generator.spec import LossSpec, Parameter
 from generator.vocabulary import FUNCTIONS, INPUTS, RESERVED
 
-SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# \Z, not $: `$` also matches before a final newline, and "name\n" would reach the code.
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")
+CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*\Z")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 DENSE_TARGETS = ("one_hot", "labels", "distribution")
+BUILTINS = frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ def class_name(spec: LossSpec) -> str:
 def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
     problems: list[Problem] = []
     _check_names(spec, problems)
+    _check_shadowing(spec, problems)
+    _check_docstring_texts(spec, problems)
     for pname, param in spec.parameters.items():
         _check_parameter(pname, param, problems)
     _check_inputs(spec, problems)
@@ -73,12 +80,43 @@ def _check_names(spec: LossSpec, problems: list[Problem]) -> None:
         message = f"name `{spec.name}` must be snake_case: lower-case letters, digits and single underscores"
     if message is None and spec.name in RESERVED:
         message = f"name `{spec.name}` is reserved"
+    if message is None and spec.name in BUILTINS:
+        message = f"name `{spec.name}` is a Python built-in that the generated code uses"
     if message:
         problems.append(Problem(("name",), message))
     if spec.class_name is not None and not CAMEL.match(spec.class_name):
         problems.append(
             Problem(("class_name",), f"class_name `{spec.class_name}` must be CamelCase, like `BinaryFocal`")
         )
+
+
+def _docstring_problem(text: str | None) -> str | None:
+    """Why ``text`` cannot go into a docstring of the generated code as it is, if it cannot."""
+    if text is None:
+        return None
+    why = "this text goes into docstrings of the generated Python code"
+    if '"""' in text:
+        return f'may not contain `"""`: {why}'
+    if "\\" in text:
+        return f"may not contain a backslash: {why}"
+    for ch in text:
+        if ch not in "\n\t" and unicodedata.category(ch) == "Cc":
+            return f"may not contain the control character {ch!r}: {why}"
+    return None
+
+
+def _check_docstring_texts(spec: LossSpec, problems: list[Problem]) -> None:
+    texts: list[tuple[tuple, str | None]] = [
+        (("title",), spec.title),
+        (("summary",), spec.summary),
+        (("inputs", "y_true", "doc"), spec.inputs.y_true.doc),
+        (("inputs", "y_pred", "doc"), spec.inputs.y_pred.doc),
+    ]
+    texts += [(("parameters", pname, "doc"), param.doc) for pname, param in spec.parameters.items()]
+    for loc, text in texts:
+        message = _docstring_problem(text)
+        if message:
+            problems.append(Problem(loc, message))
 
 
 def _local_name_problem(value: str, what: str) -> str | None:
@@ -89,11 +127,35 @@ def _local_name_problem(value: str, what: str) -> str | None:
         return f"{what} `{value}` is reserved"
     if value in FUNCTIONS:
         return f"{what} `{value}` is the name of a formula function"
+    if value in BUILTINS:
+        return f"{what} `{value}` is a Python built-in that the generated code uses"
     return None
+
+
+def _check_shadowing(spec: LossSpec, problems: list[Problem]) -> None:
+    """Parameters and steps may not take the names the generated module defines."""
+    module_names = {spec.name, f"make_{spec.name}", f"{spec.name}_loss", f"pack_{spec.name}", class_name(spec)}
+    for pname in spec.parameters:
+        if pname in module_names:
+            problems.append(Problem(("parameters", pname), f"parameter name `{pname}` is a name the module defines"))
+    for sname in spec.formula.steps:
+        if sname in module_names:
+            problems.append(
+                Problem(("formula", "steps", sname), f"step name `{sname}` is a name the module defines", at_key=True)
+            )
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(value: int | float) -> bool:
+    """Whether a number has a float value that is neither infinite nor NaN (``inf`` and
+    ``nan`` are not Python literals, and a float parameter's default is written as one)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> None:
@@ -126,6 +188,9 @@ def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> N
         problems.append(
             Problem((*base, "default"), f"a {param.type} parameter needs {expected} as default, got {default!r}")
         )
+        return
+    if param.type != "int" and not all(_finite(v) for v in values):
+        problems.append(Problem((*base, "default"), f"a {param.type} parameter needs finite numbers, got {default!r}"))
         return
     if param.type == "bool" and (param.min is not None or param.max is not None):
         problems.append(Problem(base, "a bool parameter cannot have min or max"))

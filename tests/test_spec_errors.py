@@ -70,6 +70,10 @@ EXPECTED = {
     "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
     "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
     "example_two_expectations": ["8:5: examples[0]: give exactly one of `expected` (per sample) or `expected_mean`"],
+    "param_builtin": [
+        "6:3: parameters.float: parameter name `float` is a Python built-in that the generated code uses",
+        "7:3: parameters.param_builtin: parameter name `param_builtin` is a name the module defines",
+    ],
     "pixels_with_labels": [
         "6:18: inputs.y_true.kind: `labels` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions"
