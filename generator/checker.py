@@ -237,6 +237,62 @@ def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
     return results
 
 
+STEPS = 3
+"""Time steps of the sequences in the mask check."""
+
+
+def _mask_problem(item: LoadedSpec, params: dict) -> str:
+    """Why the mask check does not apply to this spec ("" when it does)."""
+    spec = item.spec
+    if spec.inputs.pixels:
+        return "per-pixel inputs"
+    if spec.inputs.y_true.kind in ("labels", "box") or spec.inputs.y_pred.kind in ("embedding", "box"):
+        return f"{spec.inputs.y_true.kind} targets and {spec.inputs.y_pred.kind} predictions are not per time step"
+    if spec.inputs.y_pred.kind == "mean_and_log_variance" or spec.weighting.rule == "per_example":
+        return "targets or predictions are packed along the last axis"
+    if batch_level(item, params):
+        return "each sample's loss depends on the others"
+    return ""
+
+
+def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """Sequences ``(batch, steps, classes)`` through a ``Masking`` layer: the model's loss
+    is the mean of the per-step losses over the unmasked steps only, computed in float64."""
+    import keras
+
+    params = samples.parameter_sets(item.spec)["defaults"]
+    name = "masked time steps are left out"
+    why = _mask_problem(item, params)
+    if why:
+        return [Result(name, True, f"not applicable: {why}")]
+    rng = np.random.default_rng(11)
+    batch, width = samples.BATCH, samples.classes(item.spec)
+    mask = rng.random((batch, STEPS)) < 0.6
+    mask[:, 0] = True  # every sequence keeps at least one step
+    x = rng.normal(size=(batch, STEPS, 5)).astype("float32") * mask[..., None]
+    y = samples.targets(item.spec, rng, batch=batch * STEPS).reshape(batch, STEPS, -1).astype("float32")
+    keras.utils.set_random_seed(1)
+    layers = samples.output_layers(item.spec, width, samples.uses_logits(item.spec, params))
+    model = keras.Sequential(
+        [keras.Input((STEPS, 5)), keras.layers.Masking(0.0)]
+        + [getattr(keras.layers, layer)(**kwargs) for layer, kwargs in layers]
+    )
+    model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    try:
+        value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
+    except Exception as exc:  # noqa: BLE001 - any failure is the finding; report it, not a traceback
+        return [Result(name, False, f"the loss fails on masked sequences: {type(exc).__name__}: {exc}"[:400])]
+    prediction = np.asarray(model.predict(x, batch_size=batch, verbose=0), dtype="float64")
+    rows = numeric.evaluate(item, y.reshape(batch * STEPS, -1), prediction.reshape(batch * STEPS, -1), params)
+    expected = float(np.sum(rows.reshape(batch, STEPS) * mask) / np.sum(mask))
+    relative = abs(value - expected) / max(abs(expected), ATOL)
+    detail = (
+        f"{value:.8g} against {expected:.8g}, the float64 mean over the {int(mask.sum())} of"
+        f" {mask.size} steps left unmasked (relative difference {relative:.1e})"
+    )
+    return [Result(name, relative <= RTOL, detail)]
+
+
 HALF_MAX = 65504.0
 """The largest finite float16."""
 
@@ -491,6 +547,7 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
         report.results += check_half_precision(item, forms)
         report.results += check_mixed_precision(item, forms)
         report.results += check_weights(item, forms)
+        report.results += check_mask(item, forms)
         report.results += check_examples(item, forms)
         report.results += check_backends(item, forms, modules["all"])
         if reload:

@@ -94,7 +94,14 @@ def test_check_passes_a_safe_spec(tmp_path):
     result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout
-    for check in ("finite at the edges", "float16 and bfloat16", "mixed_float16", "mixed_bfloat16", "sample_weight"):
+    for check in (
+        "finite at the edges",
+        "float16 and bfloat16",
+        "mixed_float16",
+        "mixed_bfloat16",
+        "sample_weight",
+        "masked",
+    ):
         assert check in result.stdout
     # make test installs JAX and PyTorch first, so the other backends are really compared.
     for backend in ("jax", "torch"):
