@@ -515,6 +515,62 @@ def check_backends(item: LoadedSpec, forms: Forms, module: Path) -> list[Result]
     return results
 
 
+DISTRIBUTION_TOL = 1e-6
+"""MirroredStrategy against one device: absolute plus relative (to the value, or to the
+largest entry of a weight tensor)."""
+
+
+def _loss_gap(a: float, b: float) -> float:
+    """How far ``a`` is from ``b``, in units of the tolerance (1 or less passes)."""
+    return abs(a - b) / (DISTRIBUTION_TOL + DISTRIBUTION_TOL * abs(b))
+
+
+def _weights_gap(a: list, b: list) -> float:
+    gaps = [0.0]
+    for x, y in zip(a, b, strict=True):
+        x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+        if y.size:
+            gaps.append(float(np.max(np.abs(x - y))) / (DISTRIBUTION_TOL + DISTRIBUTION_TOL * float(np.max(np.abs(y)))))
+    return max(gaps)
+
+
+def check_distribution(item: LoadedSpec, directory: Path) -> list[Result]:
+    """One training step of the subclass under MirroredStrategy over two logical CPUs, in
+    a fresh process, with and without sample_weight. A per-sample loss must give the
+    single-device loss and weights; a batch-level one cannot (no replica sees the whole
+    batch) and must give the mean of what each half of the batch gives on its own."""
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    command = [sys.executable, "-m", "generator.distribution_probe", str(directory), "--specs", str(item.path)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    name = "MirroredStrategy over 2 devices equals 1 device"
+    if done.returncode != 0 or not lines:
+        return [Result(name, False, f"the distribution probe failed: {done.stderr.strip()[-300:]}")]
+    found = json.loads(lines[-1])
+    if "error" in found:
+        return [
+            Result(name, False, f"the loss fails under MirroredStrategy: {found['error'].strip().splitlines()[-1]}")
+        ]
+    batch_level = found["dependence"] > DISTRIBUTION_TOL
+    gaps = []
+    for case in found["cases"].values():
+        if batch_level:
+            gaps.append(_loss_gap(case["mirrored_loss"], sum(case["half_losses"]) / len(case["half_losses"])))
+            gaps.append(_weights_gap(case["mirrored_weights"], case["half_weights"]))
+        else:
+            gaps.append(_loss_gap(case["mirrored_loss"], case["single_loss"]))
+            gaps.append(_weights_gap(case["mirrored_weights"], case["single_weights"]))
+    worst = max(gaps)
+    if batch_level:
+        detail = (
+            "batch-level loss: each replica computes its half of the batch, so it cannot equal one device;"
+            f" the step is the mean of the halves, worst difference {worst:.2f} of the tolerance"
+        )
+    else:
+        detail = f"loss and step with and without sample_weight, worst difference {worst:.2f} of the tolerance (1e-6)"
+    return [Result(name, worst <= 1.0, detail)]
+
+
 def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
     """Load every saved model in one fresh Python process; return its findings."""
     path = directory / "manifest.json"
@@ -550,6 +606,7 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
         report.results += check_mask(item, forms)
         report.results += check_examples(item, forms)
         report.results += check_backends(item, forms, modules["all"])
+        report.results += check_distribution(item, directory)
         if reload:
             manifest = save_models(item, modules, directory)
             report.results += reload_results(run_probe([manifest], directory))

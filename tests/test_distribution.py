@@ -1,7 +1,7 @@
 """Every catalog loss (subclass form, default parameters, default ``sum_over_batch_size``
 reduction) under ``tf.distribute.MirroredStrategy`` over two logical CPU devices.
 
-One fresh process (tests/distribution_probe.py) runs everything: the logical devices must
+One fresh process (generator/distribution_probe.py) runs everything: the logical devices must
 be configured before TensorFlow initialises. For each spec it takes the checker's model
 and data (32 samples, one global batch, 16 per replica), and one SGD step with learning
 rate 1, so that each weight moves by exactly its gradient, without and with a random
@@ -74,7 +74,7 @@ PER_SAMPLE = [name for name in catalog_names() if name not in BATCH_LEVEL]
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
     directory = tmp_path_factory.mktemp("distribution")
-    command = [sys.executable, str(ROOT / "tests" / "distribution_probe.py"), str(directory), "--fit", *FIT_CHECKED]
+    command = [sys.executable, "-m", "generator.distribution_probe", str(directory), "--fit", *FIT_CHECKED]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
     run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False)
     if run.returncode != 0:

@@ -1,12 +1,13 @@
-"""Run by tests/test_distribution.py in a fresh process: one SGD step of every catalog
-spec's subclass form (default parameters, default ``sum_over_batch_size`` reduction) on one
-device, and under ``tf.distribute.MirroredStrategy`` over two logical CPU devices.
+"""Run by ``lossgen check`` and tests/test_distribution.py in a fresh process: one SGD step
+of a spec's subclass form (default parameters, default ``sum_over_batch_size`` reduction)
+on one device, and under ``tf.distribute.MirroredStrategy`` over two logical CPU devices.
 
-Usage: ``python tests/distribution_probe.py DIRECTORY [--fit NAME ...] [--specs NAME ...]``
-(every catalog spec unless ``--specs``). Generated modules go to DIRECTORY; stdout gets one
-JSON line per spec with the raw measurements, or with ``error`` when the spec could not be
-probed; the test compares them. The two logical devices must exist before TensorFlow
-initialises, hence a process of its own.
+Usage: ``python -m generator.distribution_probe DIRECTORY [--fit NAME ...] [--specs SPEC ...]``
+(every catalog spec unless ``--specs``; a SPEC is a catalog name or a path). Generated
+modules go to DIRECTORY; stdout gets one JSON line per spec with the raw measurements, or
+with ``error`` when the spec could not be probed; the checker and the test compare them.
+The two logical devices must exist before TensorFlow initialises, hence a process of its
+own.
 
 How the distributed step is run. ``model.fit`` splits the global batch of 32 into two
 contiguous halves of 16 (``experimental_distribute_dataset``) and calls the model's
@@ -25,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -43,14 +43,11 @@ tf.config.set_logical_device_configuration(_CPU, [tf.config.LogicalDeviceConfigu
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 from generator import lower, samples  # noqa: E402
 from generator.checker import _data, _model, import_path, quiet_tensorflow  # noqa: E402
-from generator.loader import load_spec  # noqa: E402
-from generator.pipeline import generate  # noqa: E402
+from generator.loader import load_directory  # noqa: E402
+from generator.pipeline import generate, resolve  # noqa: E402
+from generator.resources import specs_dir  # noqa: E402
 
 BATCH = 32
 """The global batch: all the data, one step, split 16 + 16 over the replicas."""
@@ -181,15 +178,15 @@ def main() -> None:
     parser.add_argument("--specs", nargs="*", default=None, help="specs to probe (default: the catalog)")
     args = parser.parse_args()
     quiet_tensorflow()
-    names = args.specs or sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
+    items = [resolve(spec) for spec in args.specs] if args.specs else load_directory(specs_dir())
     strategy = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(REPLICAS)])
     assert strategy.num_replicas_in_sync == REPLICAS, strategy.num_replicas_in_sync
-    for name in names:
+    for item in items:
         start = time.perf_counter()
         try:
-            result = probe(load_spec(ROOT / "specs" / f"{name}.yaml"), strategy, args.directory, name in args.fit)
+            result = probe(item, strategy, args.directory, item.name in args.fit)
         except Exception:  # noqa: BLE001 - reported, so that the other specs still run
-            result = {"spec": name, "error": traceback.format_exc()}
+            result = {"spec": item.name, "error": traceback.format_exc()}
         result["seconds"] = round(time.perf_counter() - start, 3)
         print(json.dumps(result), flush=True)
 
