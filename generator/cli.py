@@ -105,11 +105,11 @@ def build(specs: Path | None, out: Path, plots: bool) -> None:
 @click.argument("spec")
 @click.option("--skip-reload", is_flag=True, help="Skip the save-and-reload check (the slowest).")
 def check(spec: str, skip_reload: bool) -> None:
-    """Check SPEC: the three forms agree; values and gradients stay finite at the edges, in
-    float16 and bfloat16 and for a mixed-precision training step; sample_weight and masks work;
-    MirroredStrategy on two devices takes the single-device step; the
-    published values hold; and a saved model reloads. Each failure names the input and its
-    cause. Exit status 1 if any check fails."""
+    """Check SPEC: the three forms agree; values and gradients stay finite at the edges,
+    in float16 and bfloat16 and for a mixed-precision training step; sample_weight and masks
+    work; MirroredStrategy on two devices takes the single-device step; the published values
+    hold; JAX and PyTorch (when installed) give the same values; and a saved model reloads.
+    Each failure names the input and its cause. Exit status 1 if any check fails."""
     try:
         item = pipeline.resolve(spec)
     except SpecErrors as exc:
