@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from generator import hazards, lower, numeric, pipeline, samples
 from generator.loader import LoadedSpec
 from generator.render import FORMS
+from generator.semantics import ROW_KINDS
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -145,17 +146,19 @@ def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
     return results
 
 
-def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray, dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """``fn(y_true, y_pred)`` and its gradient with respect to ``y_pred``, given to ``fn``
+    as a ``dtype`` tensor; both returned in float64."""
     import tensorflow as tf
 
     # A watched constant, as in training: y_pred reaches a loss as a tensor, not a variable.
-    prediction = tf.constant(y_pred)
+    prediction = tf.constant(y_pred, dtype=dtype)
     with tf.GradientTape() as tape:
         tape.watch(prediction)
         value = fn(tf.constant(y_true), prediction)
     grad = tape.gradient(value, prediction)
-    grad_np = np.zeros_like(y_pred, dtype="float64") if grad is None else grad.numpy().astype("float64")
-    return value.numpy().astype("float64"), grad_np
+    grad_np = np.zeros(np.shape(y_pred)) if grad is None else tf.cast(grad, "float64").numpy()
+    return tf.cast(value, "float64").numpy(), grad_np
 
 
 def _explained(item: LoadedSpec, batch: samples.Batch, params: dict, what: str) -> str:
@@ -198,8 +201,6 @@ def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
     """``sample_weight`` through the subclass with Keras's default reduction: the value
     equals ``sum(w * loss) / batch`` from the float64 NumPy evaluation, and a zero weight
     removes its sample's gradient (for losses where samples are independent)."""
-    import tensorflow as tf
-
     params = samples.parameter_sets(item.spec)["defaults"]
     batch = samples.random_batch(item.spec, params, 5)
     weights = np.random.default_rng(5).uniform(0.0, 2.0, samples.BATCH).astype("float32")
@@ -207,13 +208,12 @@ def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
     per_sample = numeric.evaluate(item, batch.y_true, batch.y_pred, params)
     expected = float(np.sum(weights * per_sample) / samples.BATCH)
     loss = forms.subclass_reduced(params)
-    prediction = tf.constant(batch.y_pred)
-    with tf.GradientTape() as tape:
-        tape.watch(prediction)
-        value = loss(tf.constant(batch.y_true), prediction, sample_weight=tf.constant(weights))
-    grad = tape.gradient(value, prediction)
-    grad = np.zeros_like(batch.y_pred) if grad is None else grad.numpy()
-    value = float(value.numpy())
+
+    def weighted(y_true, y_pred):
+        return loss(y_true, y_pred, sample_weight=weights)
+
+    value, grad = _gradient(weighted, batch.y_true, batch.y_pred)
+    value = float(value)
     relative = abs(value - expected) / max(abs(expected), ATOL)
     results = [
         Result(
@@ -246,10 +246,10 @@ def _mask_problem(item: LoadedSpec, params: dict) -> str:
     spec = item.spec
     if spec.inputs.pixels:
         return "per-pixel inputs"
-    if spec.inputs.y_true.kind in ("labels", "box") or spec.inputs.y_pred.kind in ("embedding", "box"):
+    if spec.inputs.y_true.kind in ROW_KINDS or spec.inputs.y_pred.kind in ROW_KINDS:
         return f"{spec.inputs.y_true.kind} targets and {spec.inputs.y_pred.kind} predictions are not per time step"
-    if spec.inputs.y_pred.kind == "mean_and_log_variance" or spec.weighting.rule == "per_example":
-        return "targets or predictions are packed along the last axis"
+    if spec.weighting.rule == "per_example":
+        return "weight tables are packed behind the targets"
     if batch_level(item, params):
         return "each sample's loss depends on the others"
     return ""
@@ -272,11 +272,7 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
     x = rng.normal(size=(batch, STEPS, 5)).astype("float32") * mask[..., None]
     y = samples.targets(item.spec, rng, batch=batch * STEPS).reshape(batch, STEPS, -1).astype("float32")
     keras.utils.set_random_seed(1)
-    layers = samples.output_layers(item.spec, width, samples.uses_logits(item.spec, params))
-    model = keras.Sequential(
-        [keras.Input((STEPS, 5)), keras.layers.Masking(0.0)]
-        + [getattr(keras.layers, layer)(**kwargs) for layer, kwargs in layers]
-    )
+    model = keras.Sequential([keras.Input((STEPS, 5)), keras.layers.Masking(0.0), *_output(item, params, width)])
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
     try:
         value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
@@ -309,13 +305,7 @@ def check_half_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
     overflow = []
     for dtype in ("float16", "bfloat16"):
         for batch in samples.edge_batches(item.spec, params):
-            prediction = tf.constant(batch.y_pred, dtype=dtype)
-            with tf.GradientTape() as tape:
-                tape.watch(prediction)
-                value = forms.function(params)(tf.constant(batch.y_true), prediction)
-            grad = tape.gradient(value, prediction)
-            value = tf.cast(value, "float64").numpy()
-            grad = np.zeros(1) if grad is None else tf.cast(grad, "float64").numpy()
+            value, grad = _gradient(forms.function(params), batch.y_true, batch.y_pred, dtype)
             problem = ""
             if not np.all(np.isfinite(value)):
                 problem = f"value is {_nonfinite(value)}"
@@ -323,7 +313,7 @@ def check_half_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
                 problem = "gradient is NaN"
             elif not np.all(np.isfinite(grad)):
                 # The exact gradient at the same (rounded) input, computed in float32.
-                rounded = tf.cast(prediction, "float32").numpy()
+                rounded = tf.cast(tf.constant(batch.y_pred, dtype=dtype), "float32").numpy()
                 _, exact = _gradient(forms.function(params), batch.y_true, rounded)
                 if np.all(np.isfinite(exact)) and np.max(np.abs(exact)) > HALF_MAX / 2:
                     overflow.append(f"{dtype} at {batch.label}")
@@ -401,15 +391,20 @@ def _nonfinite(x: np.ndarray) -> str:
 # ---------------------------------------------------------------- save and reload
 
 
+def _output(item: LoadedSpec, params: dict, width: int) -> list:
+    """The output layers (:func:`samples.output_layers`) built as Keras layers."""
+    import keras
+
+    logits = samples.uses_logits(item.spec, params)
+    return [getattr(keras.layers, name)(**kwargs) for name, kwargs in samples.output_layers(item.spec, width, logits)]
+
+
 def _model(item: LoadedSpec, params: dict):
     import keras
 
     keras.utils.set_random_seed(1)
-    logits = samples.uses_logits(item.spec, params)
-    layers = samples.output_layers(item.spec, samples.classes(item.spec), logits)
     return keras.Sequential(
-        [keras.Input(shape=samples.input_shape(item.spec, 5))]
-        + [getattr(keras.layers, name)(**kwargs) for name, kwargs in layers]
+        [keras.Input(shape=samples.input_shape(item.spec, 5)), *_output(item, params, samples.classes(item.spec))]
     )
 
 

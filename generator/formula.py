@@ -344,7 +344,8 @@ def _constant(node: Node) -> float | complex | None:
             inner = _constant(x)
             return None if inner is None else -inner
         case Binary(op=op, left=a, right=b):
-            x, y = _constant(a), _constant(b)
+            x = _constant(a)
+            y = None if x is None else _constant(b)
             if x is None or y is None:
                 return None
             if op == "+":

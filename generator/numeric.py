@@ -103,8 +103,8 @@ def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params
         y_true = y_true.reshape(y_pred.shape)
     env: dict[str, object] = {"y_true": y_true, "y_pred": y_pred}
     for name, param in item.spec.parameters.items():
-        value = params.get(name, param.default)
-        env[name] = np.asarray(value, dtype="float64") if param.type in ("vector", "matrix") else value
+        given = params.get(name, param.default)
+        env[name] = np.asarray(given, dtype="float64") if param.type in ("vector", "matrix") else given
     return env
 
 
@@ -120,26 +120,22 @@ def evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: d
 
 def value(node: Node, env: dict) -> object:
     """The value of one formula node, given the values of the names it reads."""
-    return _eval(node, env)
-
-
-def _eval(node: Node, env: dict) -> object:
     match node:
-        case Num(value=value):
-            return value
+        case Num(value=number):
+            return number
         case Ref(name=name):
             return env[name]
         case Unary(op=op, operand=x):
-            value = _eval(x, env)
-            return -value if op == "-" else value
+            inner = value(x, env)
+            return -inner if op == "-" else inner
         case Binary(op=op, left=a, right=b):
-            return _BINARY[op](_eval(a, env), _eval(b, env))
+            return _BINARY[op](value(a, env), value(b, env))
         case Compare(op=op, left=a, right=b):
-            return _COMPARE[op](_eval(a, env), _eval(b, env))
+            return _COMPARE[op](value(a, env), value(b, env))
         case Cond(flag=flag, body=a, orelse=b):
-            return _eval(a, env) if env[flag] else _eval(b, env)
+            return value(a, env) if env[flag] else value(b, env)
         case Call(fn=fn, args=args, keywords=keywords):
-            return _call(fn, [_eval(a, env) for a in args], dict(keywords), env)
+            return _call(fn, [value(a, env) for a in args], dict(keywords), env)
     raise TypeError(f"not a formula node: {node!r}")
 
 

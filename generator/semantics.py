@@ -210,8 +210,9 @@ def _flags(spec: LossSpec) -> frozenset[str]:
     return frozenset(n for n, p in spec.parameters.items() if p.type == "bool")
 
 
-PIXELLESS_KINDS = ("labels", "box", "embedding", "mean_and_log_variance")
-"""Input kinds whose last axis is not one entry per class, so they cannot be per pixel."""
+ROW_KINDS = ("labels", "box", "embedding", "mean_and_log_variance")
+"""Input kinds whose last axis is not one entry per class, so they cannot be per pixel (or,
+for the checker, per time step)."""
 
 
 def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
@@ -221,7 +222,7 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
     if spec.inputs.pixels:
         for side in ("y_true", "y_pred"):
             kind = getattr(spec.inputs, side).kind
-            if kind in PIXELLESS_KINDS:
+            if kind in ROW_KINDS:
                 problems.append(
                     Problem(
                         ("inputs", side, "kind"),

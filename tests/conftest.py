@@ -54,6 +54,24 @@ def catalog_names() -> list[str]:
     return sorted(p.stem for p in SPECS.glob("*.yaml"))
 
 
+BATCH_LEVEL = {
+    "circle": "every same-label and different-label pair of the batch",
+    "lifted_structure": "a log-sum-exp over every negative of the batch",
+    "npairs": "a softmax over the similarities to every other sample of the batch",
+    "nt_xent": "a softmax over every other sample of the batch",
+    "supervised_contrastive": "a softmax over every other sample, averaged over the same-label ones",
+    "triplet_hard": "the hardest positive and negative among the other samples of the batch",
+    "triplet_semihard": "the semi-hard negative among the other samples of the batch",
+    "weighted_kappa": "Cohen's kappa of the confusion matrix summed over the batch",
+}
+"""The losses whose per-sample values depend on the rest of the batch, with what they
+depend on: found empirically (test_distribution's test_batch_dependence_is_as_documented and
+the checker's batch_level, in test_robustness) and pinned here, so
+that a loss changing side is noticed. Contrastive (one pair per sample), Lovász hinge and
+Lovász-softmax (one image per sample) and the ranking losses (one list per sample) are
+per-sample."""
+
+
 _imported = 0
 
 

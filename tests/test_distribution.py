@@ -38,7 +38,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, catalog_names
+from conftest import BATCH_LEVEL, ROOT, catalog_names
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("distribution")]
 
@@ -46,22 +46,6 @@ RTOL = 1e-6
 ATOL = 1e-6
 REPLICAS = 2
 WEIGHTINGS = ["unweighted", "weighted"]
-
-BATCH_LEVEL = {
-    "circle": "every same-label and different-label pair of the batch",
-    "lifted_structure": "a log-sum-exp over every negative of the batch",
-    "npairs": "a softmax over the similarities to every other sample of the batch",
-    "nt_xent": "a softmax over every other sample of the batch",
-    "supervised_contrastive": "a softmax over every other sample, averaged over the same-label ones",
-    "triplet_hard": "the hardest positive and negative among the other samples of the batch",
-    "triplet_semihard": "the semi-hard negative among the other samples of the batch",
-    "weighted_kappa": "Cohen's kappa of the confusion matrix summed over the batch",
-}
-"""The losses whose per-sample values depend on the rest of the batch, with what they
-depend on: found empirically (test_batch_dependence_is_as_documented) and pinned here, so
-that a loss changing side is noticed. Contrastive (one pair per sample), Lovász hinge and
-Lovász-softmax (one image per sample) and the ranking losses (one list per sample) are
-per-sample."""
 
 FIT_CHECKED = ["mse", "triplet_hard"]
 """The probe runs the distributed step as ``train_on_batch`` on per-replica halves (the same

@@ -8,19 +8,7 @@ left out of the mean. These are the checks
 from __future__ import annotations
 
 import pytest
-from conftest import SPECS, catalog_names, spec_forms
-
-BATCH_LEVEL = {
-    "circle",
-    "lifted_structure",
-    "npairs",
-    "nt_xent",
-    "supervised_contrastive",
-    "triplet_hard",
-    "triplet_semihard",
-    "weighted_kappa",
-}
-"""Losses whose per-sample value depends on the rest of the batch (by design)."""
+from conftest import BATCH_LEVEL, SPECS, catalog_names, spec_forms
 
 
 @pytest.mark.parametrize("name", catalog_names())
