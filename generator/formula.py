@@ -87,23 +87,40 @@ class Cond:
 Node = Num | Ref | Unary | Binary | Compare | Call | Cond
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct subtrees of a node, in order."""
+    match node:
+        case Unary(operand=x):
+            return (x,)
+        case Binary(left=a, right=b) | Compare(left=a, right=b) | Cond(body=a, orelse=b):
+            return (a, b)
+        case Call(args=args):
+            return args
+    return ()
+
+
+def rebuild(node: Node, new: tuple[Node, ...]) -> Node:
+    """``node`` with its direct subtrees replaced by ``new`` (in :func:`children` order)."""
+    match node:
+        case Unary(op=op):
+            return Unary(op, new[0])
+        case Binary(op=op):
+            return Binary(op, new[0], new[1])
+        case Compare(op=op):
+            return Compare(op, new[0], new[1])
+        case Cond(flag=flag):
+            return Cond(flag, new[0], new[1])
+        case Call(fn=fn, keywords=keywords):
+            return Call(fn, tuple(new), keywords)
+    return node
+
+
 def refs(node: Node) -> set[str]:
     """Every name a tree reads, flags of conditionals included."""
-    match node:
-        case Ref(name=name):
-            return {name}
-        case Unary(operand=x):
-            return refs(x)
-        case Binary(left=a, right=b) | Compare(left=a, right=b):
-            return refs(a) | refs(b)
-        case Call(args=args):
-            out: set[str] = set()
-            for a in args:
-                out |= refs(a)
-            return out
-        case Cond(flag=flag, body=a, orelse=b):
-            return {flag} | refs(a) | refs(b)
-    return set()
+    out = {node.name} if isinstance(node, Ref) else {node.flag} if isinstance(node, Cond) else set()
+    for child in children(node):
+        out |= refs(child)
+    return out
 
 
 # ---------------------------------------------------------------- parsing
@@ -299,6 +316,11 @@ class _Checker:
             raise self.fail(node, f"{name}() takes {len(fn.params)} argument(s), got {len(node.args)}: {fn.signature}")
         for position in fn.constants:
             self.whole_number(node.args[position], name, fn.params[position])
+        for position in fn.names:
+            if not isinstance(node.args[position], ast.Name):
+                raise self.fail(
+                    node.args[position], f"{name}(): {fn.params[position]} must be a name, such as y_true or a step"
+                )
         args = tuple(self.visit(a, depth + 1) for a in node.args)
         keywords = dict(fn.keywords)
         for kw in node.keywords:

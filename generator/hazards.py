@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from generator import emit
-from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
+from generator.formula import Binary, Call, Cond, Node, Num, Ref, children
 from generator.loader import LoadedSpec
 from generator.lower import program
 from generator.numeric import environment, value
@@ -62,27 +62,14 @@ def _live(steps: list[tuple[str, Node]], result: Node, env: dict) -> set[str]:
         elif isinstance(node, Cond):
             pending.append(node.body if env[node.flag] else node.orelse)
         else:
-            pending.extend(_children(node))
+            pending.extend(children(node))
     return live
-
-
-def _children(node: Node) -> list[Node]:
-    match node:
-        case Call(args=args):
-            return list(args)
-        case Unary(operand=x):
-            return [x]
-        case Binary(left=a, right=b) | Compare(left=a, right=b):
-            return [a, b]
-        case Cond(body=a, orelse=b):
-            return [a, b]
-    return []
 
 
 def _first_hazard(node: Node, env: dict) -> str | None:
     if isinstance(node, Cond):
         return _first_hazard(node.body if env[node.flag] else node.orelse, env)
-    for child in _children(node):
+    for child in children(node):
         found = _first_hazard(child, env)
         if found:
             return found

@@ -24,6 +24,7 @@ from generator.model import (
     TaskGroup,
     ToolView,
 )
+from generator.optimize import optimize
 from generator.semantics import class_name
 from generator.spec import Example, LossSpec, Parameter
 from generator.vocabulary import PUBLIC_FUNCTIONS
@@ -219,8 +220,9 @@ def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
 
 
 def body(item: LoadedSpec) -> tuple[str, ...]:
-    """The function body: cast the inputs, then one line per step, then the result."""
-    steps, result = program(item)
+    """The function body: cast the inputs, then one line per step of the optimised
+    program (:mod:`generator.optimize`), then the result."""
+    steps, result = optimize(*program(item), item.spec)
     lines = [
         "y_pred = ops.convert_to_tensor(y_pred)",
         # float16 and bfloat16 (mixed precision) are computed in float32: 1 - epsilon

@@ -155,6 +155,10 @@ def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
         return args[0][..., args[0].shape[-1] // 2 :]
     if fn == "labels":
         return np.asarray(args[0]).reshape(y_pred.shape[:-1]).astype(int)
+    if fn == "sparse_crossentropy":
+        logits = np.asarray(args[1])
+        labels = np.asarray(args[0]).reshape(logits.shape[:-1]).astype(int)
+        return -np.take_along_axis(_log_softmax(logits), labels[..., None], axis=-1)[..., 0]
     if fn == "one_hot":
         return np.eye(int(args[1]))[np.asarray(args[0], dtype=int)]
     if fn == "head":

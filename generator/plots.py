@@ -135,7 +135,9 @@ def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
     return out, label_x, note
 
 
-def svg(item: LoadedSpec, palette: str) -> str:
+def style(palette: str) -> dict:
+    """Set matplotlib up for one palette (deterministic SVG, text kept as text); return
+    the palette's colours."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,16 +157,34 @@ def svg(item: LoadedSpec, palette: str) -> str:
             "axes.prop_cycle": matplotlib.cycler(color=colors["lines"]),
         }
     )
+    return colors
+
+
+def to_svg(fig) -> str:
+    """A figure as SVG text, with no date or creator (so builds are reproducible); closes it."""
+    from matplotlib import pyplot as plt
+
+    fig.patch.set_alpha(0.0)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def svg(item: LoadedSpec, palette: str) -> str:
+    from matplotlib import pyplot as plt
+
+    colors = style(palette)
     lines, label_x, note = curves(item)
     fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
     slopes = []
     for curve in lines:
-        style = "--" if curve.dashed else "-"
+        dash = "--" if curve.dashed else "-"
         color = colors["lines"][curve.color % len(colors["lines"])]
-        left.plot(curve.x, curve.loss, style, color=color, label=curve.label or None, linewidth=1.6)
+        left.plot(curve.x, curve.loss, dash, color=color, label=curve.label or None, linewidth=1.6)
         slope = np.gradient(curve.loss, curve.x)
         slopes.append(slope[np.isfinite(slope)])
-        right.plot(curve.x, slope, style, color=color, linewidth=1.6)
+        right.plot(curve.x, slope, dash, color=color, linewidth=1.6)
     finite = np.concatenate(slopes)
     if finite.size:
         # Clipping and log(0) guards make the slope spike at the very edges; show the body.
@@ -181,11 +201,7 @@ def svg(item: LoadedSpec, palette: str) -> str:
             axis.spines[side].set_visible(False)
     if any(curve.label not in ("", "loss") for curve in lines):
         left.legend(frameon=False)
-    fig.patch.set_alpha(0.0)
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return to_svg(fig)
 
 
 def plot_files(items: list[LoadedSpec]) -> dict[str, str]:

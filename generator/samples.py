@@ -118,13 +118,13 @@ def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
     return (*SPATIAL, features) if spec.inputs.pixels else (features,)
 
 
-def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
-    """Random ``y_true`` of the spec's kind (unpacked)."""
-    return _images(spec, _target_rows(spec, rng, batch * _pixel_count(spec)))
+def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH, width: int | None = None) -> np.ndarray:
+    """Random ``y_true`` of the spec's kind (unpacked); ``width`` overrides the last axis."""
+    return _images(spec, _target_rows(spec, rng, batch * _pixel_count(spec), width))
 
 
-def _target_rows(spec: LossSpec, rng: np.random.Generator, batch: int) -> np.ndarray:
-    c = classes(spec)
+def _target_rows(spec: LossSpec, rng: np.random.Generator, batch: int, width: int | None = None) -> np.ndarray:
+    c = width or classes(spec)
     kind = spec.inputs.y_true.kind
     if kind == "real":
         return rng.normal(size=(batch, c))
@@ -143,13 +143,18 @@ def _target_rows(spec: LossSpec, rng: np.random.Generator, batch: int) -> np.nda
     return _softmax(rng.normal(size=(batch, c)))
 
 
-def predictions(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int = BATCH) -> np.ndarray:
-    """Random ``y_pred`` of the spec's kind; logits when ``logits``."""
-    return _images(spec, _prediction_rows(spec, rng, logits, batch * _pixel_count(spec)))
+def predictions(
+    spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int = BATCH, width: int | None = None
+) -> np.ndarray:
+    """Random ``y_pred`` of the spec's kind; logits when ``logits``; ``width`` overrides the
+    last axis."""
+    return _images(spec, _prediction_rows(spec, rng, logits, batch * _pixel_count(spec), width))
 
 
-def _prediction_rows(spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int) -> np.ndarray:
-    c = classes(spec)
+def _prediction_rows(
+    spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int, width: int | None = None
+) -> np.ndarray:
+    c = width or classes(spec)
     kind = spec.inputs.y_pred.kind
     if logits or kind == "real":
         return rng.normal(scale=2.0, size=(batch, c))

@@ -43,6 +43,9 @@ class Function:
     public: bool = True
     constants: tuple[int, ...] = ()
     """Positions of arguments that must be written as whole numbers (an index, not a tensor)."""
+    names: tuple[int, ...] = ()
+    """Positions of arguments that must be a plain name (an input or a step): the code
+    reads them more than once."""
 
     @property
     def signature(self) -> str:
@@ -135,6 +138,15 @@ _FUNCTIONS = [
         "log(softmax(x)), computed stably.",
         keywords=_AXIS_KW,
         always=("axis",),
+    ),
+    _f(
+        "sparse_crossentropy",
+        ("labels", "logits"),
+        "ops.sparse_categorical_crossentropy({0}, {1}, from_logits=True)",
+        r"-\log\operatorname{{softmax}}\left({1}\right)_{{{0}}}",
+        "-log(softmax(logits)) at each sample's integer label: the value of"
+        " -sum(one_hot(labels, num_classes()) * log_softmax(logits)), by Keras's fused kernel,"
+        " which is faster, above all for the gradient.",
     ),
     _f(
         "logsumexp",
@@ -302,10 +314,11 @@ _FUNCTIONS = [
     _f(
         "labels",
         "x",
-        'ops.cast(ops.reshape({0}, ops.shape(y_pred)[:-1]), "int32")',
+        'ops.cast(ops.squeeze({0}, axis=-1) if ops.ndim({0}) == ops.ndim(y_pred) else {0}, "int32")',
         "{0}",
         "Integer class labels, shaped like y_pred without its last axis (accepts (batch,) or (batch, 1)).",
         latex_prec=LOW,
+        names=(0,),
     ),
     _f("num_classes", (), "num_classes", "C", "The number of classes: the size of y_pred's last axis."),
     _f("matmul", "xy", "ops.matmul({0}, {1})", r"{a0}\,{a1}", "Matrix product (also written x @ y).", latex_prec=MUL),

@@ -291,7 +291,7 @@ def test_sparse_categorical_focal_is_keras_focal_on_one_hot_labels(tmp_path, par
         np.testing.assert_allclose(_values(forms.subclass(params), y_true, y_pred), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_generalized_crossentropy_reads_both_label_shapes_and_clips_p(tmp_path):
+def test_generalized_crossentropy_reads_both_label_shapes_and_floors_p(tmp_path):
     """(batch,) and (batch, 1) labels agree with Keras on (batch,); a zero probability on
     the true class costs (1 - epsilon^q) / q, not 1 / q (see the spec's notes)."""
     import keras

@@ -1,0 +1,225 @@
+"""Rewrite a loss's program so that its code does less work and computes the same values.
+
+:func:`generator.lower.body` prints the optimised program. The LaTeX, the NumPy evaluator
+and the hazard finder read the program as the spec writes it, so every test that compares
+the generated code with them also checks these rewrites.
+
+In eager mode every ``keras.ops`` call on a ``(4096, 100)`` float32 tensor costs 0.1 to
+0.3 ms on a 2-core machine, about as much as the arithmetic, so an operation a built-in
+loss skips shows up in ``make bench`` (see the performance page). The rewrites, each of
+which gives the same value for every input:
+
+- a sum or mean of a conditional becomes a conditional of sums,
+  ``sum(a if f else b)`` -> ``sum(a) if f else sum(b)``, since ``f`` is a Python value;
+- a negation leaves a sum or mean, ``sum(-x)`` -> ``-sum(x)``, also from a factor,
+  ``sum(-a * b)`` -> ``-sum(a * b)``: one negation per row instead of one per entry (exact:
+  rounding to nearest is symmetric);
+- a step that is read once, inside one branch of a conditional, moves into that branch,
+  so that the other branch does not compute it;
+- where a float parameter whose default is 0 makes a term vanish, the code skips the term
+  when the parameter is 0, as Keras does for label smoothing:
+  ``target = y_true * (1 - s) + s / num_classes if s else y_true``. The simplifications
+  are the exact ones: ``x + 0``, ``x - 0``, ``x * 1``, ``x / 1``, ``x ** 1``, arithmetic on
+  literals, ``0 * s`` for a scalar ``s`` and ``0 / n`` for a positive count ``n``. They
+  are used only when they save an operation on a tensor. Such a parameter must then be a
+  Python number, not a tensor, as with Keras's own ``label_smoothing``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+from generator.formula import Binary, Call, Cond, Node, Num, Ref, Unary, children, rebuild, refs
+from generator.spec import LossSpec
+from generator.vocabulary import INPUTS
+
+Program = tuple[list[tuple[str, Node]], Node]
+
+_LINEAR = ("sum", "mean")
+_SCALAR_CALLS = ("num_classes", "batch_size", "epsilon")
+_POSITIVE_CALLS = ("num_classes", "batch_size", "epsilon")
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
+
+
+def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Program:
+    """The program with every rewrite of this module applied."""
+    scalars = {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
+    steps = [(name, _rewrite(node, scalars)) for name, node in steps]
+    steps, result = _move_into_branches(steps, _rewrite(result, scalars))
+    zero_default = [name for name, param in spec.parameters.items() if param.type == "float" and param.default == 0]
+    out = []
+    for name, node in steps:
+        for param in zero_default:
+            node = _specialize(node, param, scalars)
+        if _scalar(node, scalars):
+            scalars.add(name)
+        out.append((name, node))
+    for param in zero_default:
+        result = _specialize(result, param, scalars)
+    return out, result
+
+
+# ---------------------------------------------------------------- reductions
+
+
+def _rewrite(node: Node, scalars: set[str]) -> Node:
+    """Bottom-up: reductions of conditionals and of negations."""
+    node = rebuild(node, tuple(_rewrite(child, scalars) for child in children(node)))
+    if isinstance(node, Call) and node.fn in _LINEAR:
+        (inner,) = node.args
+        if isinstance(inner, Cond):
+            body = _rewrite(Call(node.fn, (inner.body,), node.keywords), scalars)
+            orelse = _rewrite(Call(node.fn, (inner.orelse,), node.keywords), scalars)
+            return Cond(inner.flag, body, orelse)
+        positive = _without_negation(inner, scalars)
+        if positive is not None:
+            return Unary("-", Call(node.fn, (positive,), node.keywords))
+    return node
+
+
+def _without_negation(node: Node, scalars: set[str]) -> Node | None:
+    """``x`` for ``-x`` where x is a tensor, also as a factor of a product or quotient:
+    ``-a * b`` -> ``a * b`` (exact: (-a) * b is -(a * b) in IEEE arithmetic). None when
+    there is no such negation."""
+    if isinstance(node, Unary) and node.op == "-":
+        return None if _scalar(node.operand, scalars) else node.operand
+    if isinstance(node, Binary) and node.op in ("*", "/"):
+        left = _without_negation(node.left, scalars)
+        if left is not None:
+            return Binary(node.op, left, node.right)
+        right = _without_negation(node.right, scalars)
+        if right is not None:
+            return Binary(node.op, node.left, right)
+    return None
+
+
+# ---------------------------------------------------------------- steps into branches
+
+
+def _uses(node: Node, name: str, in_branch: bool = False) -> list[bool]:
+    """One entry per read of ``name``: whether that read is inside a conditional's branch."""
+    if isinstance(node, Ref):
+        return [in_branch] if node.name == name else []
+    inside = in_branch or isinstance(node, Cond)
+    return [use for child in children(node) for use in _uses(child, name, inside)]
+
+
+def _substitute(node: Node, name: str, replacement: Node) -> Node:
+    if isinstance(node, Ref):
+        return replacement if node.name == name else node
+    return rebuild(node, tuple(_substitute(child, name, replacement) for child in children(node)))
+
+
+def _move_into_branches(steps: list[tuple[str, Node]], result: Node) -> Program:
+    """Inline each step that is read exactly once, inside a conditional's branch, when
+    nothing it reads is assigned again between its definition and that read."""
+    steps = list(steps)
+    moved = True
+    while moved:
+        moved = False
+        later = [node for _, node in steps] + [result]
+        for i, (name, definition) in enumerate(steps):
+            if name in INPUTS:
+                continue
+            uses = [(j, _uses(node, name)) for j, node in enumerate(later) if j > i]
+            reads = [(j, inside) for j, found in uses for inside in found]
+            if len(reads) != 1 or not reads[0][1]:
+                continue
+            j = reads[0][0]
+            assigned_between = {n for n, _ in steps[i + 1 : j]}
+            if assigned_between & refs(definition):
+                continue
+            if j == len(steps):
+                result = _substitute(result, name, definition)
+            else:
+                steps[j] = (steps[j][0], _substitute(steps[j][1], name, definition))
+            del steps[i]
+            moved = True
+            break
+    return steps, result
+
+
+# ---------------------------------------------------------------- zero-default parameters
+
+
+def _scalar(node: Node, scalars: set[str]) -> bool:
+    """Whether a node is one Python or scalar number (no tensor operation to compute it)."""
+    match node:
+        case Num():
+            return True
+        case Ref(name=name):
+            return name in scalars
+        case Call(fn=fn):
+            return fn in _SCALAR_CALLS
+        case Unary() | Binary():
+            return all(_scalar(child, scalars) for child in children(node))
+    return False
+
+
+def _positive(node: Node) -> bool:
+    match node:
+        case Num(value=value):
+            return not isinstance(value, bool) and value > 0
+        case Call(fn=fn):
+            return fn in _POSITIVE_CALLS
+    return False
+
+
+def _is(node: Node, number: float) -> bool:
+    return isinstance(node, Num) and not isinstance(node.value, bool) and node.value == number
+
+
+def _fold(node: Node, scalars: set[str]) -> Node:
+    """Bottom-up exact simplification (see the module docstring for the list)."""
+    node = rebuild(node, tuple(_fold(child, scalars) for child in children(node)))
+    match node:
+        case Unary(op="+", operand=x):
+            return x
+        case Unary(op="-", operand=Num(value=value)) if not isinstance(value, bool):
+            return Num(-value)
+        case Binary(op=op, left=Num(value=a), right=Num(value=b)) if not isinstance(a, bool) and not isinstance(
+            b, bool
+        ):
+            try:
+                folded = _ARITHMETIC[op](a, b)
+            except (ZeroDivisionError, OverflowError):
+                return node
+            return Num(folded) if isinstance(folded, int | float) and math.isfinite(folded) else node
+        case Binary(op="+", left=a, right=b):
+            return a if _is(b, 0) else b if _is(a, 0) else node
+        case Binary(op="-", left=a, right=b):
+            return a if _is(b, 0) else Unary("-", b) if _is(a, 0) else node
+        case Binary(op="*", left=a, right=b):
+            if _is(b, 1):
+                return a
+            if _is(a, 1):
+                return b
+            if (_is(a, 0) and _scalar(b, scalars)) or (_is(b, 0) and _scalar(a, scalars)):
+                return Num(0.0)
+            return node
+        case Binary(op="/", left=a, right=b):
+            if _is(b, 1):
+                return a
+            return Num(0.0) if _is(a, 0) and _positive(b) else node
+        case Binary(op="**", left=a, right=b):
+            return a if _is(b, 1) else node
+    return node
+
+
+def _tensor_ops(node: Node, scalars: set[str]) -> int:
+    """How many operations on tensors a node computes."""
+    own = 0 if isinstance(node, Num | Ref | Cond) or _scalar(node, scalars) else 1
+    if isinstance(node, Cond):  # one branch runs: count the dearer
+        return max(_tensor_ops(node.body, scalars), _tensor_ops(node.orelse, scalars))
+    return own + sum(_tensor_ops(child, scalars) for child in children(node))
+
+
+def _specialize(node: Node, param: str, scalars: set[str]) -> Node:
+    """``node if param else <node with param = 0, simplified>`` when that saves work."""
+    if param not in refs(node):
+        return node
+    simpler = _fold(_substitute(node, param, Num(0.0)), scalars)
+    if _tensor_ops(simpler, scalars) >= _tensor_ops(node, scalars):
+        return node
+    return Cond(param, node, simpler)

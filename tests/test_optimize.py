@@ -1,0 +1,158 @@
+"""The optimiser's rewrites: each one fires where it should, leaves alone what it must, and
+the optimised program computes what the spec's program computes, for every catalog loss."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SPECS, catalog_names
+
+from generator import emit, samples
+from generator.loader import load_spec
+from generator.lower import program
+from generator.numeric import environment, value
+from generator.optimize import optimize
+
+HEADER = """\
+name: probe
+title: Probe
+task: multiclass
+summary: A loss to test the optimiser with.
+avoid_when: Never use it.
+"""
+PARAMS = {
+    "from_logits": "{type: bool, default: false, doc: Logits.}",
+    "smoothing": "{type: float, default: 0.0, min: 0.0, max: 1.0, doc: Smoothing.}",
+    "scale": "{type: float, default: 2.0, min: 0.0, doc: Scale.}",
+}
+
+
+def _optimised(tmp_path: Path, formula: str) -> tuple[list[tuple[str, str]], str]:
+    """Load a spec with ``formula`` (the YAML under ``formula:``) and the parameters of
+    PARAMS it reads; return its optimised steps and result as code."""
+    formula = textwrap.dedent(formula)
+    used = [name for name in PARAMS if name in formula]
+    logits = ", logits_when: from_logits" if "from_logits" in used else ""
+    text = HEADER + "inputs:\n  y_true: {kind: one_hot}\n"
+    text += f"  y_pred: {{kind: distribution{logits}}}\n"
+    if used:
+        text += "parameters:\n" + "".join(f"  {name}: {PARAMS[name]}\n" for name in used)
+    text += "formula:\n" + textwrap.indent(formula, "  ") + "  reduce: none\n"
+    path = tmp_path / "probe.yaml"
+    path.write_text(text, encoding="utf-8")
+    item = load_spec(path)
+    steps, result = optimize(*program(item), item.spec)
+    return [(name, emit.code(node)) for name, node in steps], emit.code(result)
+
+
+def test_negation_leaves_a_sum(tmp_path):
+    _, result = _optimised(tmp_path, "loss: sum(-(y_true * log(y_pred)))\n")
+    assert result == "-ops.sum(y_true * ops.log(y_pred), axis=-1)"
+
+
+@pytest.mark.parametrize(
+    "loss, code",
+    [
+        ("sum(-y_true * log(y_pred))", "-ops.sum(y_true * ops.log(y_pred), axis=-1)"),
+        ("mean(y_true / -y_pred)", "-ops.mean(y_true / y_pred, axis=-1)"),
+        # negating a scalar costs nothing: left where it is
+        ("sum(-scale * y_pred)", "ops.sum(-scale * y_pred, axis=-1)"),
+    ],
+)
+def test_negation_leaves_a_sum_from_a_factor(tmp_path, loss, code):
+    _, result = _optimised(tmp_path, f"loss: {loss}\n")
+    assert result == code
+
+
+def test_a_reduction_of_a_conditional_becomes_a_conditional_of_reductions(tmp_path):
+    _, result = _optimised(
+        tmp_path,
+        "loss: mean(y_pred if from_logits else -(y_true * log(y_pred)))\n",
+    )
+    assert result == "ops.mean(y_pred, axis=-1) if from_logits else -ops.mean(y_true * ops.log(y_pred), axis=-1)"
+
+
+def test_a_step_read_once_in_a_branch_moves_into_it(tmp_path):
+    steps, result = _optimised(
+        tmp_path,
+        """\
+        steps:
+          p: clip(y_pred, epsilon(), 1 - epsilon())
+        loss: -sum(y_true * log_softmax(y_pred)) if from_logits else -sum(y_true * log(p))
+        """,
+    )
+    assert steps == []
+    assert "ops.clip(" in result.split(" else ")[1]
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        # read twice: moving it would compute it twice
+        "steps:\n  p: clip(y_pred, epsilon(), 1)\nloss: -sum(y_true * log(p)) if from_logits else -sum(p)\n",
+        # read once, but outside any conditional: nothing is saved
+        "steps:\n  p: clip(y_pred, epsilon(), 1)\nloss: -sum(y_true * log(p))\n",
+    ],
+)
+def test_steps_that_gain_nothing_stay(tmp_path, formula):
+    steps, _ = _optimised(tmp_path, formula)
+    assert [name for name, _ in steps] == ["p"]
+
+
+def test_a_term_that_vanishes_at_a_zero_default_is_skipped(tmp_path):
+    steps, _ = _optimised(
+        tmp_path,
+        """\
+        steps:
+          target: y_true * (1 - smoothing) + smoothing / num_classes()
+        loss: -sum(target * log(y_pred))
+        """,
+    )
+    assert dict(steps)["target"] == "y_true * (1 - smoothing) + smoothing / num_classes if smoothing else y_true"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        # the default is not 0
+        "y_true * (1 - scale) + scale / num_classes()",
+        # scalar arithmetic only: nothing to save on a tensor
+        "1 - smoothing",
+        # s * y_pred is 0 * tensor at s = 0: folding it would change the shape (and 0 * inf)
+        "y_true + smoothing * y_pred",
+        # 0 / d is not 0 when d can be 0
+        "y_true + smoothing / y_pred",
+    ],
+)
+def test_no_specialisation_where_it_would_not_be_exact_or_would_not_pay(tmp_path, step):
+    steps, _ = _optimised(
+        tmp_path,
+        f"steps:\n  t: {step}\nloss: -sum(t * log(y_pred))\n",
+    )
+    assert " if smoothing" not in dict(steps)["t"]
+
+
+def _run(item, steps, result, y_true, y_pred, params) -> np.ndarray:
+    env = environment(item, y_true, y_pred, params)
+    with np.errstate(all="ignore"):
+        for name, node in steps:
+            env[name] = value(node, env)
+        return np.asarray(value(result, env), dtype="float64")
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_the_optimised_program_computes_the_same_values(name):
+    """Float64, both parameter sets, a random and every edge batch: the optimised program
+    equals the spec's to the last bit but for summation order (1e-12)."""
+    item = load_spec(SPECS / f"{name}.yaml")
+    original = program(item)
+    optimised = optimize(*original, item.spec)
+    for params in samples.parameter_sets(item.spec).values():
+        batches = [samples.random_batch(item.spec, params, 0), *samples.edge_batches(item.spec, params)]
+        for batch in batches:
+            before = _run(item, *original, batch.y_true, batch.y_pred, params)
+            after = _run(item, *optimised, batch.y_true, batch.y_pred, params)
+            np.testing.assert_allclose(after, before, rtol=1e-12, atol=0, equal_nan=True, err_msg=batch.label)
