@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export KERAS_BACKEND := tensorflow
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: setup backends generate assets browser site test test-main test-backends lint notebooks golden clean
+.PHONY: setup backends generate assets browser site test test-main test-backends bench lint notebooks golden clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,11 @@ $(BACKENDS_STAMP): $(STAMP) requirements-backends.lock
 
 backends: $(BACKENDS_STAMP)
 
-## generate: render every spec of specs/ into docs/reference (pages + modules)
+## generate: render every spec of specs/ into docs/reference (pages + modules), and the
+## performance page from the committed benchmarks/results.json
 generate: setup
 	$(BIN)/lossgen build --plots --out $(REFERENCE)
+	$(BIN)/python tools/performance_page.py
 
 ## assets: the site's front-end assets (KaTeX), from the npm registry, pinned by package-lock.json
 $(KATEX)/katex.min.js: package.json package-lock.json
@@ -65,6 +67,13 @@ test-backends: backends
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 
+## bench: time every loss that has a Keras twin against it, then lossgen build, mkdocs
+## build and make test; rewrites benchmarks/results.json and the performance page.
+## Not part of make test: it runs make test itself, and takes about twenty minutes.
+bench: site backends browser
+	$(BIN)/python tools/bench.py
+	$(BIN)/python tools/performance_page.py
+
 ## lint: ruff on the project's own code
 lint: setup
 	$(BIN)/ruff check generator tests tools
@@ -79,4 +88,4 @@ golden: setup
 	$(BIN)/python -m pytest tests/test_golden.py --update-goldens
 
 clean:
-	rm -rf $(VENV) site $(REFERENCE) $(KATEX) node_modules generated
+	rm -rf $(VENV) site $(REFERENCE) docs/performance.md docs/performance $(KATEX) node_modules generated

@@ -22,7 +22,7 @@ from conftest import ROOT, catalog_names
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 GUIDES = sorted(p.stem for p in (ROOT / "docs" / "guides").glob("*.md"))
-SOURCES = ("specs", "templates", "generator", "docs", "mkdocs.yml")
+SOURCES = ("specs", "templates", "generator", "docs", "benchmarks", "mkdocs.yml")
 
 
 def _newest_source() -> float:
@@ -52,6 +52,22 @@ def test_every_catalog_loss_has_a_reference_page(site):
     for name in catalog_names():
         assert (site / "reference" / name / "index.html").is_file(), name
     assert (site / "reference" / "index.html").is_file()
+
+
+def test_the_performance_page_has_a_row_per_keras_twin_and_its_plot(site):
+    """The page `make bench` results feed: in the site, linked from the home page, with a
+    table row for every catalog loss that has a Keras twin and the plot in both palettes."""
+    from generator.loader import load_spec
+
+    page = (site / "performance" / "index.html").read_text(encoding="utf-8")
+    twins = [n for n in catalog_names() if load_spec(ROOT / "specs" / f"{n}.yaml").spec.keras is not None]
+    assert len(twins) >= 20
+    for name in twins:
+        assert f'href="../reference/{name}/"' in page, name
+    for palette in ("light", "dark"):
+        assert f'src="ratios-{palette}.svg' in page
+        assert (site / "performance" / f"ratios-{palette}.svg").read_text(encoding="utf-8").startswith("<?xml")
+    assert 'href="performance/"' in (site / "index.html").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- code blocks
