@@ -69,7 +69,7 @@ test-backends: backends
 
 ## bench: time every loss that has a Keras twin against it, then lossgen build, mkdocs
 ## build and make test; rewrites benchmarks/results.json and the performance page.
-## Not part of make test: it runs make test itself, and takes about twenty minutes.
+## Not part of make test: it runs make test itself, and takes about sixteen minutes.
 bench: site backends browser
 	$(BIN)/python tools/bench.py
 	$(BIN)/python tools/performance_page.py
