@@ -139,6 +139,11 @@ def value(node: Node, env: dict) -> object:
     raise TypeError(f"not a formula node: {node!r}")
 
 
+def _labels(x: object, shape: tuple[int, ...]) -> np.ndarray:
+    """Integer class ids reshaped to ``shape`` (labels of shape (batch,) or (batch, 1))."""
+    return np.asarray(x).reshape(shape).astype(int)
+
+
 def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
     y_pred = env["y_pred"]
     if fn == "epsilon":
@@ -154,10 +159,10 @@ def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
     if fn == "second_half":
         return args[0][..., args[0].shape[-1] // 2 :]
     if fn == "labels":
-        return np.asarray(args[0]).reshape(y_pred.shape[:-1]).astype(int)
+        return _labels(args[0], y_pred.shape[:-1])
     if fn == "sparse_crossentropy":
         logits = np.asarray(args[1])
-        labels = np.asarray(args[0]).reshape(logits.shape[:-1]).astype(int)
+        labels = _labels(args[0], logits.shape[:-1])
         return -np.take_along_axis(_log_softmax(logits), labels[..., None], axis=-1)[..., 0]
     if fn == "one_hot":
         return np.eye(int(args[1]))[np.asarray(args[0], dtype=int)]

@@ -37,8 +37,8 @@ from generator.vocabulary import INPUTS
 Program = tuple[list[tuple[str, Node]], Node]
 
 _LINEAR = ("sum", "mean")
-_SCALAR_CALLS = ("num_classes", "batch_size", "epsilon")
-_POSITIVE_CALLS = ("num_classes", "batch_size", "epsilon")
+_COUNTS = ("num_classes", "batch_size", "epsilon")
+"""Calls that give one positive Python or scalar number."""
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow}
 
 
@@ -151,7 +151,7 @@ def _scalar(node: Node, scalars: set[str]) -> bool:
         case Ref(name=name):
             return name in scalars
         case Call(fn=fn):
-            return fn in _SCALAR_CALLS
+            return fn in _COUNTS
         case Unary() | Binary():
             return all(_scalar(child, scalars) for child in children(node))
     return False
@@ -162,7 +162,7 @@ def _positive(node: Node) -> bool:
         case Num(value=value):
             return not isinstance(value, bool) and value > 0
         case Call(fn=fn):
-            return fn in _POSITIVE_CALLS
+            return fn in _COUNTS
     return False
 
 
@@ -209,9 +209,9 @@ def _fold(node: Node, scalars: set[str]) -> Node:
 
 def _tensor_ops(node: Node, scalars: set[str]) -> int:
     """How many operations on tensors a node computes."""
-    own = 0 if isinstance(node, Num | Ref | Cond) or _scalar(node, scalars) else 1
     if isinstance(node, Cond):  # one branch runs: count the dearer
         return max(_tensor_ops(node.body, scalars), _tensor_ops(node.orelse, scalars))
+    own = 0 if isinstance(node, Num | Ref) or _scalar(node, scalars) else 1
     return own + sum(_tensor_ops(child, scalars) for child in children(node))
 
 

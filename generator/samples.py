@@ -64,6 +64,17 @@ def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
     return {"defaults": defaults, "changed": changed}
 
 
+def twin_arguments(spec: LossSpec, params: dict[str, object]) -> dict[str, object]:
+    """The arguments of the spec's Keras twin class for these parameter values: the twin's
+    fixed ``args`` plus the parameters, under the twin's names (``rename``)."""
+    twin = spec.keras
+    if twin is None:
+        raise ValueError(f"{spec.name} has no Keras twin")
+    arguments = dict(twin.args)
+    arguments.update({twin.rename.get(name, name): v for name, v in params.items()})
+    return arguments
+
+
 _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
 
 

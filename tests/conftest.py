@@ -54,6 +54,13 @@ def catalog_names() -> list[str]:
     return sorted(p.stem for p in SPECS.glob("*.yaml"))
 
 
+def keras_twin_names() -> list[str]:
+    """The catalog losses that have a Keras twin (``keras:`` in the spec)."""
+    from generator.loader import load_spec
+
+    return [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.keras is not None]
+
+
 BATCH_LEVEL = {
     "circle": "every same-label and different-label pair of the batch",
     "lifted_structure": "a log-sum-exp over every negative of the batch",

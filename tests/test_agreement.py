@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SPECS, catalog_names
+from conftest import SPECS, catalog_names, keras_twin_names
 
 from generator import samples
 from generator.checker import forms_of, import_path
@@ -66,21 +66,15 @@ def test_forms_agree_and_return_one_value_per_sample(built, name, params_label):
         )
 
 
-def _twins():
-    return [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.keras is not None]
-
-
 @pytest.mark.parametrize("params_label", ["defaults", "changed"])
-@pytest.mark.parametrize("name", _twins())
+@pytest.mark.parametrize("name", keras_twin_names())
 def test_matches_keras_twin(built, name, params_label):
     import keras
 
     item, forms = _forms(built, name)
-    twin = item.spec.keras
     params = samples.parameter_sets(item.spec)[params_label]
-    kwargs = dict(twin.args)
-    kwargs.update({twin.rename.get(k, k): v for k, v in params.items()})
-    reference = getattr(keras.losses, twin.loss)(**kwargs, reduction=None)
+    twin = getattr(keras.losses, item.spec.keras.loss)
+    reference = twin(**samples.twin_arguments(item.spec, params), reduction=None)
     for seed in range(5):
         batch = samples.random_batch(item.spec, params, seed)
         ours = _np(forms.subclass(params)(batch.y_true, batch.y_pred))

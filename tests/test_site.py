@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, catalog_names
+from conftest import ROOT, catalog_names, keras_twin_names
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -57,10 +57,8 @@ def test_every_catalog_loss_has_a_reference_page(site):
 def test_the_performance_page_has_a_row_per_keras_twin_and_its_plot(site):
     """The page `make bench` results feed: in the site, linked from the home page, with a
     table row for every catalog loss that has a Keras twin and the plot in both palettes."""
-    from generator.loader import load_spec
-
     page = (site / "performance" / "index.html").read_text(encoding="utf-8")
-    twins = [n for n in catalog_names() if load_spec(ROOT / "specs" / f"{n}.yaml").spec.keras is not None]
+    twins = keras_twin_names()
     assert len(twins) >= 20
     for name in twins:
         assert f'href="../reference/{name}/"' in page, name

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator import samples  # noqa: E402
 from generator.checker import forms_of, import_path, quiet_tensorflow  # noqa: E402
-from generator.loader import LoadedSpec, load_spec  # noqa: E402
+from generator.loader import LoadedSpec, load_directory  # noqa: E402
 from generator.pipeline import generate  # noqa: E402
 from generator.write import write_file  # noqa: E402
 
@@ -75,7 +75,7 @@ def scenario(item: LoadedSpec) -> tuple[int, str]:
 
 
 def twins() -> list[LoadedSpec]:
-    return [item for path in sorted((ROOT / "specs").glob("*.yaml")) if (item := load_spec(path)).spec.keras]
+    return [item for item in load_directory(ROOT / "specs") if item.spec.keras is not None]
 
 
 def _losses(item: LoadedSpec, directory: Path):
@@ -86,10 +86,8 @@ def _losses(item: LoadedSpec, directory: Path):
     path.write_text(generate(item), encoding="utf-8")
     forms = forms_of(import_path(path, f"lossgen_bench_{item.name}"), item)
     params = samples.parameter_sets(item.spec)["defaults"]
-    twin = item.spec.keras
-    kwargs = dict(twin.args)
-    kwargs.update({twin.rename.get(k, k): v for k, v in params.items()})
-    return forms.subclass_reduced(params), getattr(keras.losses, twin.loss)(**kwargs)
+    twin = getattr(keras.losses, item.spec.keras.loss)
+    return forms.subclass_reduced(params), twin(**samples.twin_arguments(item.spec, params))
 
 
 def _inputs(item: LoadedSpec, width: int):

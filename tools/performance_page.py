@@ -25,7 +25,7 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.loader import load_spec  # noqa: E402
+from generator.loader import load_directory  # noqa: E402
 from generator.plots import PALETTES, style, to_svg  # noqa: E402
 from generator.write import write_file  # noqa: E402
 
@@ -70,7 +70,7 @@ class Row:
 
 def twin_names() -> list[str]:
     """The catalog losses that have a Keras twin."""
-    return [p.stem for p in sorted((ROOT / "specs").glob("*.yaml")) if load_spec(p).spec.keras is not None]
+    return [item.name for item in load_directory(ROOT / "specs") if item.spec.keras is not None]
 
 
 def rows(results: dict, twins: list[str]) -> list[Row]:
