@@ -1,6 +1,8 @@
 """Inputs and parameter values to exercise a loss with, derived from its spec.
 
-Used by the checker and the tests. NumPy only (no Keras), seeded, deterministic.
+Used by the checker and the tests. NumPy only (no Keras), seeded, deterministic. The
+input shapes and output layers of a model for a spec are decided in ``shapes`` (no
+NumPy, so the generator can use them too) and re-exported here.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.shapes import SPATIAL
+from generator.shapes import input_shape as input_shape  # re-exported: the checker's model
+from generator.shapes import output_layers as output_layers  # re-exported: the checker's model
 from generator.spec import LossSpec, Parameter
 
 BATCH = 8
 FEATURES = 4
-SPATIAL = (2, 3)
-"""Height and width of the images for losses whose inputs are per pixel."""
 
 
 @dataclass(frozen=True)
@@ -75,32 +78,6 @@ def twin_arguments(spec: LossSpec, params: dict[str, object]) -> dict[str, objec
     return arguments
 
 
-_ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
-
-
-def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tuple[str, dict[str, object]]]:
-    """The last layers of a model whose output suits the loss, for targets ``width`` wide,
-    as ``(keras.layers name, arguments)``: a Dense layer with the activation the prediction
-    kind needs (twice as wide for means and log-variances), then a UnitNormalization layer
-    for embeddings; for per-pixel losses a 3x3 Conv2D over the image instead of the Dense
-    layer. The checker builds them; pages print them."""
-    kind = spec.inputs.y_pred.kind
-    activation = None if logits else _ACTIVATIONS.get(kind)
-    if spec.inputs.pixels:
-        conv: dict[str, object] = {"filters": width, "kernel_size": 3, "padding": "same"}
-        if activation:
-            conv["activation"] = activation
-        return [("Conv2D", conv)]
-    units = 2 * width if kind == "mean_and_log_variance" else width
-    dense: dict[str, object] = {"units": units}
-    if activation:
-        dense["activation"] = activation
-    layers = [("Dense", dense)]
-    if kind == "embedding":
-        layers.append(("UnitNormalization", {}))
-    return layers
-
-
 def uses_logits(spec: LossSpec, params: dict[str, object]) -> bool:
     flag = spec.inputs.y_pred.logits_when
     return bool(flag and params.get(flag))
@@ -121,12 +98,6 @@ def _images(spec: LossSpec, rows: np.ndarray) -> np.ndarray:
     if not spec.inputs.pixels:
         return rows
     return rows.reshape(-1, *SPATIAL, rows.shape[-1])
-
-
-def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
-    """The shape of one model input: ``features`` numbers, or an image of that many
-    channels when the loss is per pixel."""
-    return (*SPATIAL, features) if spec.inputs.pixels else (features,)
 
 
 def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH, width: int | None = None) -> np.ndarray:

@@ -1,0 +1,44 @@
+"""The shapes of inputs and the output layers a model needs for a spec.
+
+One place for these decisions: the generator prints them in the usage examples of the
+pages and modules (``lower``), and the checker builds the same model from them (through
+``samples``). Plain Python only: generating code must need no NumPy, Keras or backend.
+"""
+
+from __future__ import annotations
+
+from generator.spec import LossSpec
+
+SPATIAL = (2, 3)
+"""Height and width of the images for losses whose inputs are per pixel."""
+
+_ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
+
+
+def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
+    """The shape of one model input: ``features`` numbers, or an image of that many
+    channels when the loss is per pixel."""
+    return (*SPATIAL, features) if spec.inputs.pixels else (features,)
+
+
+def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tuple[str, dict[str, object]]]:
+    """The last layers of a model whose output suits the loss, for targets ``width`` wide,
+    as ``(keras.layers name, arguments)``: a Dense layer with the activation the prediction
+    kind needs (twice as wide for means and log-variances), then a UnitNormalization layer
+    for embeddings; for per-pixel losses a 3x3 Conv2D over the image instead of the Dense
+    layer. The checker builds them; pages print them."""
+    kind = spec.inputs.y_pred.kind
+    activation = None if logits else _ACTIVATIONS.get(kind)
+    if spec.inputs.pixels:
+        conv: dict[str, object] = {"filters": width, "kernel_size": 3, "padding": "same"}
+        if activation:
+            conv["activation"] = activation
+        return [("Conv2D", conv)]
+    units = 2 * width if kind == "mean_and_log_variance" else width
+    dense: dict[str, object] = {"units": units}
+    if activation:
+        dense["activation"] = activation
+    layers = [("Dense", dense)]
+    if kind == "embedding":
+        layers.append(("UnitNormalization", {}))
+    return layers
