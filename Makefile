@@ -62,7 +62,8 @@ test-main: site browser backends
 
 ## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch
 BACKEND_TESTS := tests/test_agreement.py tests/test_references.py tests/test_oracles_metric.py \
-	tests/test_oracles_more.py tests/test_oracles_structured.py tests/test_published.py
+	tests/test_oracles_more.py tests/test_oracles_structured.py tests/test_published.py \
+	tests/test_user_inputs.py tests/test_logits_precision.py
 test-backends: backends
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)

@@ -7,17 +7,20 @@ same printers produce their ops code and their LaTeX.
 
 from __future__ import annotations
 
+import math
 import textwrap
 
-from generator import PACKAGE, emit, samples
-from generator.formula import Binary, Call, Compare, Cond, Node, Ref, Unary, call
+from generator import PACKAGE, emit, shapes
+from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, call, children, rebuild
 from generator.loader import LoadedSpec
 from generator.model import (
+    ArrayParamView,
     CatalogEntry,
     CatalogView,
     CommandView,
     FormView,
     FunctionRow,
+    InputsView,
     LossView,
     OptionRow,
     ParamView,
@@ -27,16 +30,16 @@ from generator.model import (
 from generator.optimize import optimize
 from generator.semantics import class_name
 from generator.spec import Example, LossSpec, Parameter
-from generator.vocabulary import PUBLIC_FUNCTIONS
+from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
 
 _TARGET_DOCS = {
-    "real": "Targets, shape `(batch, d)`.",
-    "nonnegative": "Non-negative targets, shape `(batch, d)`.",
-    "binary": "Binary targets (0 or 1), shape `(batch, d)`.",
-    "signed": "Targets of -1 or +1 (0/1 targets are converted), shape `(batch, d)`.",
+    "real": "Targets, shape `(batch, d)`, or `(batch,)` for one target per sample.",
+    "nonnegative": "Non-negative targets, shape `(batch, d)`, or `(batch,)` for one target per sample.",
+    "binary": "Binary targets (0 or 1), shape `(batch, d)`, or `(batch,)` for one per sample.",
+    "signed": "Targets of -1 or +1 (0/1 targets are converted), shape `(batch, d)` or `(batch,)`.",
     "one_hot": "One-hot class targets, shape `(batch, classes)`.",
     "labels": "Integer class ids, shape `(batch,)` or `(batch, 1)`.",
     "distribution": "Target distributions (rows sum to 1), shape `(batch, classes)`.",
@@ -146,6 +149,93 @@ def _param_view(name: str, param: Parameter) -> ParamView:
 # ---------------------------------------------------------------- the body
 
 
+LAYOUTS = {
+    "same": "y_true and y_pred of the same shape",
+    "broadcast": "y_true of the same shape as y_pred, or with a last axis of 1",
+    "labels": "y_true of class ids, shaped like y_pred without its last axis (or with a last axis of 1)",
+    "double": "y_pred twice as wide as y_true (means, then log-variances), their other axes equal",
+    "packed": (
+        "y_true with classes + classes * classes columns (labels, then the flattened weight tables)"
+        " for y_pred's classes columns, their other axes equal"
+    ),
+}
+"""How ``y_true`` and ``y_pred`` must fit, by layout: the generated code lines their ranks
+up, then raises ``ValueError`` with this text when their shapes still do not fit."""
+
+
+def layout(spec: LossSpec) -> str:
+    """The input layout of a spec (:data:`LAYOUTS`)."""
+    if spec.weighting.rule == "per_example":
+        return "packed"
+    if spec.inputs.y_pred.kind == "mean_and_log_variance":
+        return "double"
+    if spec.inputs.y_true.kind == "labels":
+        return "labels"
+    return "broadcast" if spec.inputs.y_true.broadcast else "same"
+
+
+_LAYOUT_PAGES = {
+    "same": "`y_true` and `y_pred` have the same shape.",
+    "broadcast": (
+        "`y_true` has the shape of `y_pred`, or a last axis of 1 (one target for every column);"
+        " `(batch,)` targets count as `(batch, 1)`."
+    ),
+    "labels": "`y_true` holds class ids, of shape `(batch,)` or `(batch, 1)`, as integers or floats.",
+    "double": (
+        "`y_pred` is twice as wide as `y_true`: the means, then the log-variances; `(batch,)` targets"
+        " count as `(batch, 1)`."
+    ),
+    "packed": "`y_true` holds the one-hot labels followed by the flattened weight tables: use the pack helper.",
+}
+"""The layouts in words, for the reference pages."""
+
+_ARRAY_SHAPES = {
+    "vector": ("(classes,)", "one value per class"),
+    "matrix": ("(classes, classes)", "one row per class and one column per class"),
+}
+
+
+def inputs_view(spec: LossSpec) -> InputsView:
+    arrays = tuple(
+        ArrayParamView(name, shape, _string_parts(f"{spec.name}: `{name}` must have {words}, shape {shape} with "))
+        for name, p in spec.parameters.items()
+        if p.type in _ARRAY_SHAPES
+        for shape, words in [_ARRAY_SHAPES[p.type]]
+    )
+    expected = LAYOUTS[layout(spec)]
+    page = _LAYOUT_PAGES[layout(spec)]
+    if layout(spec) == "same" and spec.inputs.y_true.kind in ("real", "nonnegative", "binary", "signed"):
+        page += (
+            " As in Keras's built-in losses, a trailing axis of size 1 is dropped from the input of"
+            " higher rank, or added to a `(batch,)` one, so `(batch,)` targets work with a `Dense(1)` head."
+        )
+    page += " Any other pair of shapes raises a `ValueError` that names the loss and both shapes."
+    if arrays:
+        names = " and ".join(f"`{a.name}`" for a in arrays)
+        page += f" {names} must fit the class count (the last axis of `y_pred`), or the first call raises one."
+    message = _string_parts(f"{spec.name} expects {expected}. ")
+    return InputsView(layout(spec), message, page, spec.inputs.pixels, arrays)
+
+
+def _string_parts(text: str, width: int = 64) -> tuple[str, ...]:
+    """String literals that spell ``text`` when written one after another, each short
+    enough for a line of the formatted code."""
+    assert '"' not in text and "\\" not in text, text
+    lines = textwrap.wrap(text, width=width, drop_whitespace=False)
+    return tuple(f'"{line}"' for line in lines)
+
+
+DTYPE_TEXT = (
+    "The loss computes in float32, and returns float32, for float32, float16, bfloat16 and"
+    " integer inputs: in float16, 1 - epsilon rounds to 1 and the clips and logarithms would"
+    " protect nothing. float64 predictions are computed in float64 and give float64 values on"
+    " TensorFlow. On JAX, enable 64-bit arrays first (`JAX_ENABLE_X64=1`, or"
+    ' `jax.config.update("jax_enable_x64", True)`); there and on PyTorch, Keras 3.15.1 itself'
+    " computes some float64 operations in float32 (`ops.mean` among them), so float64 runs but"
+    " is only as accurate as float32. Targets take the dtype of the predictions."
+)
+
+
 def _weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tuple[str, Node]], Node]:
     """Apply reduction and weighting: returns (extra steps before the result, the result)."""
     extra: list[tuple[str, Node]] = []
@@ -220,28 +310,79 @@ def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
 
 
 def body(item: LoadedSpec) -> tuple[str, ...]:
-    """The function body: cast the inputs, then one line per step of the optimised
-    program (:mod:`generator.optimize`), then the result."""
-    steps, result = optimize(*program(item), item.spec)
-    lines = [
-        "y_pred = ops.convert_to_tensor(y_pred)",
-        # float16 and bfloat16 (mixed precision) are computed in float32: 1 - epsilon
-        # rounds to 1 in float16, and the clips and logs would not protect anything.
-        'y_pred = ops.cast(y_pred, keras.backend.result_type(y_pred.dtype, "float32"))',
-        "y_true = ops.cast(y_true, y_pred.dtype)",
-    ]
-    if item.spec.inputs.pixels:
-        # (batch, ..., classes) -> (batch, pixels, classes), whatever the spatial rank.
-        lines.append("pixels_shape = (ops.shape(y_pred)[0], -1, ops.shape(y_pred)[-1])")
-        lines.append("y_pred = ops.reshape(y_pred, pixels_shape)")
-        lines.append("y_true = ops.reshape(y_true, pixels_shape)")
-    for name in _array_params(item.spec):
-        lines.append(f"{name} = ops.convert_to_tensor({name}, dtype=y_pred.dtype)")
+    """The function body after the inputs are prepared (``_function.py.jinja``): one line
+    per step of the optimised program (:mod:`generator.optimize`), then the result."""
+    steps, result = _in_compute_dtype(item.spec, *optimize(*program(item), item.spec))
+    lines = []
     if any("num_classes" in _calls(node) for _, node in [*steps, ("", result)]):
         lines.append("num_classes = ops.shape(y_pred)[-1]")
     lines += [f"{name} = {emit.code(node)}" for name, node in steps]
     lines.append(f"return {emit.code(result)}")
     return tuple(lines)
+
+
+def _reads_data(node: Node, data: set[str]) -> bool:
+    """Whether a tree depends on the inputs: reads one (or a step in ``data``), or calls a
+    function whose code reads ``y_pred`` (its shape or dtype)."""
+    if isinstance(node, Ref):
+        return node.kind == "input" or node.name in data
+    if isinstance(node, Call) and "y_pred" in FUNCTIONS[node.fn].code:
+        return True
+    return any(_reads_data(child, data) for child in children(node))
+
+
+_MATH = {"exp": math.exp, "log": math.log, "log1p": math.log1p, "expm1": math.expm1, "sqrt": math.sqrt}
+"""Functions of numbers alone that lowering writes as their value: ``ops.log(2.0)`` would be
+a float32 tensor, and the literal is exact in every dtype."""
+
+
+def _cast_constants(node: Node, data: set[str]) -> Node:
+    """``node`` with every largest call computed from parameters and numbers alone made to
+    compute in the compute dtype: ``ops.log(2.0)`` or ``ops.where(ops.equal(alpha, 0), 1.0,
+    alpha)`` would be float32 tensors, which float64 inputs cannot be combined with."""
+    if isinstance(node, Call) and node.fn in _MATH and all(isinstance(a, Num) for a in node.args):
+        try:
+            return Num(_MATH[node.fn](*(float(a.value) for a in node.args)))
+        except (ValueError, OverflowError):
+            pass  # log(0) and the like: left to the backend, which gives inf or nan
+    if not _reads_data(node, data) and isinstance(node, Call) and node.args:
+        return _cast_first_leaf(node)[0]
+    if isinstance(node, Call) and node.fn == "where" and not any(_reads_data(a, data) for a in node.args[1:]):
+        # where(condition, 1.0, 0.0): the values, not the condition, give the dtype.
+        condition, value, other = node.args
+        return Call("where", (_cast_constants(condition, data), _cast_first_leaf(value)[0], other), node.keywords)
+    return rebuild(node, tuple(_cast_constants(child, data) for child in children(node)))
+
+
+def _cast_first_leaf(node: Node) -> tuple[Node, bool]:
+    """``node`` with its first number or parameter (outside comparisons) cast to the
+    compute dtype, so that every operation after it computes in that dtype; and whether
+    there was one."""
+    if isinstance(node, Num) or (isinstance(node, Ref) and node.kind == "param"):
+        return Call("compute_dtype", (node,)), True
+    if isinstance(node, Compare):
+        return node, False
+    new = list(children(node))
+    for i, child in enumerate(new):
+        new[i], done = _cast_first_leaf(child)
+        if done:
+            return rebuild(node, tuple(new)), True
+    return node, False
+
+
+def _in_compute_dtype(
+    spec: LossSpec, steps: list[tuple[str, Node]], result: Node
+) -> tuple[list[tuple[str, Node]], Node]:
+    """The program with constant tensors in the compute dtype (:func:`_cast_constants`).
+    Vector and matrix parameters count as data: the code converts them to the compute
+    dtype before the first step."""
+    data = set(_array_params(spec))
+    out = []
+    for name, node in steps:
+        if _reads_data(node, data):
+            data.add(name)
+        out.append((name, _cast_constants(node, data)))
+    return out, _cast_constants(result, data)
 
 
 def latex(item: LoadedSpec) -> str:
@@ -267,7 +408,7 @@ def latex(item: LoadedSpec) -> str:
 def _example_targets(spec: LossSpec, classes: int) -> str:
     """Python source for 32 random targets of the spec's kind (uses ``rng``); one per
     pixel of a small image when the loss is per pixel."""
-    lead = ", ".join(str(n) for n in (32, *samples.SPATIAL)) if spec.inputs.pixels else "32"
+    lead = ", ".join(str(n) for n in (32, *shapes.SPATIAL)) if spec.inputs.pixels else "32"
     many = f"({lead})" if spec.inputs.pixels else lead
     return {
         "real": f"rng.random(({lead}, {classes}))",
@@ -306,8 +447,8 @@ def _layer_code(name: str, kwargs: dict[str, object]) -> str:
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
     """A complete program: train a small model with the loss, save it, reload it."""
     classes = _classes(spec)
-    shape = samples.input_shape(spec, 4)
-    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in samples.output_layers(spec, classes))
+    shape = shapes.input_shape(spec, 4)
+    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in shapes.output_layers(spec, classes))
     imports = [import_name] + ([pack] if pack else [])
     targets = _example_targets(spec, classes)
     if pack:
@@ -473,7 +614,9 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
         returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
+        inputs=inputs_view(spec),
         body=body(item),
+        dtype_text=DTYPE_TEXT,
         latex=latex(item),
         weighting_text=weighting_text,
         notes=(spec.notes or "").strip(),

@@ -33,6 +33,26 @@ class FormView:
 
 
 @dataclass(frozen=True)
+class ArrayParamView:
+    """A vector or matrix parameter, checked against the class count at the first call."""
+
+    name: str
+    shape_code: str  # the shape it must have, as Python source: ``(classes,)``
+    message: tuple[str, ...]  # string literals: the start of the error message
+
+
+@dataclass(frozen=True)
+class InputsView:
+    """How the generated code receives ``y_true`` and ``y_pred`` (``_function.py.jinja``)."""
+
+    layout: str  # same | broadcast | labels | double | packed (see ``lower.LAYOUTS``)
+    message: tuple[str, ...]  # string literals: the shapes the layout accepts, for the ``ValueError``
+    page_text: str  # Markdown: the shapes the loss accepts, for the reference page
+    pixels: bool  # flatten ``(batch, ..., classes)`` to ``(batch, pixels, classes)``
+    arrays: tuple[ArrayParamView, ...]
+
+
+@dataclass(frozen=True)
 class LossView:
     name: str
     class_name: str
@@ -55,7 +75,9 @@ class LossView:
     y_true_lines: tuple[str, ...]
     y_pred_lines: tuple[str, ...]
     returns_lines: tuple[str, ...]
-    body: tuple[str, ...]
+    inputs: InputsView
+    body: tuple[str, ...]  # after the inputs are prepared: one line per step, then the return
+    dtype_text: str  # Markdown: which dtype the loss computes in and returns
     latex: str
     weighting_text: str  # Markdown: the weighting rule in words
     notes: str

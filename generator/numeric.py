@@ -40,6 +40,7 @@ def _normalize(x, axis=-1):
 
 _TWINS = {
     "exp": np.exp,
+    "exp_diff": lambda x, y: np.exp(np.subtract(x, y)),
     "log": np.log,
     "log1p": np.log1p,
     "expm1": np.expm1,

@@ -41,6 +41,9 @@ class Parameter(Strict):
 class Target(Strict):
     kind: TargetKind = "real"
     doc: str | None = None
+    broadcast: bool = False
+    """When true, ``y_true`` may have a last axis of 1 while ``y_pred`` is wider: the one
+    target is compared with every column (several quantiles of one target, say)."""
 
 
 class Prediction(Strict):

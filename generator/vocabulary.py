@@ -65,6 +65,26 @@ def _f(name, params, code, latex, doc, **kwargs) -> Function:
 _FUNCTIONS = [
     # element-wise maths
     _f("exp", "x", "ops.exp({0})", r"e^{{{0}}}", "e to the power x.", latex_prec=POW),
+    _f(
+        "exp_diff",
+        "xy",
+        # Knuth's TwoSum: r = (x - (d - t)) - (y + t), with d = x - y and t = d - x, is the
+        # rounding error of d (x - y == d + r exactly), so exp(d) + exp(d) * r is exp(x - y)
+        # to float precision even where d has lost digits (x and y large, of opposite signs).
+        # Not exp(d) * (1 + r): TensorFlow's graph optimiser moves the constant into the
+        # sum ((1 + a) - b), which rounds r away; not exp(d) * exp(r) either, which XLA
+        # rewrites to exp(d + r).
+        "ops.exp({0} - {1})"
+        " + ops.exp({0} - {1}) * (({0} - ({0} - {1} - ({0} - {1} - {0}))) - ({1} + ({0} - {1} - {0})))",
+        r"e^{{{0} - {1}}}",
+        "exp(x - y), accurate to float precision even when x - y has lost digits to rounding"
+        " (x and y large and of opposite signs): the rounding error of the difference is"
+        " restored. exp_diff(y_pred, peak), with peak = max(y_pred, keepdims=True), gives"
+        " softmax numerators accurate to float precision. x and y must be names (an input or"
+        " a step): the code reads them several times.",
+        latex_prec=POW,
+        names=(0, 1),
+    ),
     _f("log", "x", "ops.log({0})", r"\log {a0}", "Natural logarithm."),
     _f("log1p", "x", "ops.log1p({0})", r"\log\left(1 + {0}\right)", "log(1 + x), accurate near 0."),
     _f("expm1", "x", "ops.expm1({0})", r"\left(e^{{{0}}} - 1\right)", "exp(x) - 1, accurate near 0."),
@@ -324,7 +344,15 @@ _FUNCTIONS = [
     _f("matmul", "xy", "ops.matmul({0}, {1})", r"{a0}\,{a1}", "Matrix product (also written x @ y).", latex_prec=MUL),
     _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW),
     _f("epsilon", (), "keras.config.epsilon()", r"\epsilon", "Keras's fuzz factor, 1e-7 unless configured."),
-    # internal: used by weighting rules only
+    # internal: used by weighting rules and lowering only
+    _f(
+        "compute_dtype",
+        "x",
+        "ops.convert_to_tensor({0}, dtype=y_pred.dtype)",
+        "{0}",
+        "x (computed from parameters alone) in the dtype the loss computes in.",
+        public=False,
+    ),
     _f(
         "head", ("x", "n"), "{a0}[..., :{1}]", r"{a0}_{{1..{1}}}", "The first n entries of the last axis.", public=False
     ),
@@ -373,6 +401,7 @@ RESERVED = frozenset(
         "predicted_class",
         "num_classes",
         "pixels_shape",
+        "classes",
     }
 )
 """Names a parameter or step may not take: they collide with the generated code."""

@@ -21,7 +21,8 @@ def test_generate_by_catalog_name_and_by_path_agree():
     assert by_name.stdout == by_path.stdout
     tree = ast.parse(by_name.stdout)
     defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
-    assert defined == {"huber", "make_huber", "Huber"}
+    # The loss's three forms, and the private helpers that prepare the inputs.
+    assert defined == {"huber", "make_huber", "Huber", "_fits", "_prepare_inputs"}
 
 
 def test_generate_single_form_to_file(tmp_path):
@@ -29,7 +30,7 @@ def test_generate_single_form_to_file(tmp_path):
     result = run_cli("generate", "binary_focal", "--form", "class", "-o", str(target))
     assert result.returncode == 0, result.stderr
     defined = {node.name for node in ast.parse(target.read_text()).body if hasattr(node, "name")}
-    assert defined == {"binary_focal", "BinaryFocal"}
+    assert defined == {"binary_focal", "BinaryFocal", "_fits", "_prepare_inputs"}
 
 
 def test_generate_unknown_spec_is_an_input_error():

@@ -1,0 +1,281 @@
+"""The generated losses on what users pass, not only on what the generator picks.
+
+Keras's built-in losses line the ranks of ``y_true`` and ``y_pred`` up, raise a clear
+``ValueError`` when the shapes cannot match, and compute float64 in float64. Every
+generated form must do the same:
+
+* inside ``model.evaluate``, targets of shape ``(N,)`` and ``(N, 1)`` (and integer labels
+  where the spec takes class ids) give the same value with the three forms, the Keras
+  twin, and the float64 NumPy evaluation of the spec on the model's predictions;
+* shapes that cannot match raise ``ValueError`` naming the loss and both shapes;
+* a vector or matrix parameter of the wrong shape raises ``ValueError`` naming it;
+* float64 inputs, and ``keras.config.set_floatx("float64")``, are computed in float64
+  (checked to 1e-9, which float32 arithmetic cannot meet) on TensorFlow; on JAX and
+  PyTorch (``make test-backends``) they run and give float32-accurate values, since
+  Keras 3.15.1 reduces float64 in float32 there (see ``FLOAT64_ON_BACKEND``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from conftest import SPECS, catalog_names
+
+from generator import lower, numeric, samples
+from generator.checker import forms_of, import_path
+from generator.loader import load_spec
+from generator.pipeline import build
+
+N = 16
+TOL = 1e-6
+"""The forms and the Keras twin against each other, inside ``evaluate``."""
+REFERENCE_TOL = 1e-5
+"""float32 values against the float64 evaluation of the spec."""
+FLOAT64_TOL = 1e-9
+"""float64 values against the float64 evaluation: float32 arithmetic is ~1e-7 off."""
+
+ONE_COLUMN_KINDS = ("real", "nonnegative", "binary", "signed")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("catalog") / "out"
+    build(SPECS, out)
+    return out
+
+
+def _forms(built, name):
+    item = load_spec(SPECS / f"{name}.yaml")
+    module = import_path(built / "code" / f"{name}.py", f"lossgen_user_inputs_{name}")
+    return item, forms_of(module, item)
+
+
+def _np(x) -> np.ndarray:
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def _target_variants(item) -> dict[str, tuple[int, object]]:
+    """``{label: (head width, targets of shape (N, 1) or None)}`` for the specs whose targets
+    users give in more than one rank; empty for the others."""
+    spec = item.spec
+    kind, layout = spec.inputs.y_true.kind, lower.layout(spec)
+    rng = np.random.default_rng(3)
+    if layout == "labels":
+        return {"labels": (samples.classes(spec), rng.integers(0, samples.classes(spec), (N, 1)))}
+    if spec.inputs.pixels or spec.task == "ranking" or spec.inputs.y_pred.kind in ("embedding", "box"):
+        return {}
+    if layout in ("same", "broadcast", "double") and kind in ONE_COLUMN_KINDS:
+        has_vector = any(p.type == "vector" for p in spec.parameters.values())
+        width = samples.classes(spec) if has_vector else 1
+        column = samples.targets(spec, rng, batch=N, width=1)
+        return {kind: (width, column)}
+    return {}
+
+
+USER_TARGET_NAMES = [n for n in catalog_names() if _target_variants(load_spec(SPECS / f"{n}.yaml"))]
+
+
+def _evaluate(item, loss, width, x, y, eager: bool) -> tuple[float, np.ndarray]:
+    """A fresh small model compiled with ``loss``: its ``evaluate`` value on ``(x, y)`` in
+    one batch (batch-level losses see the whole batch), and its predictions."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            *[getattr(keras.layers, n)(**kw) for n, kw in samples.output_layers(item.spec, width)],
+        ]
+    )
+    model.compile(loss=loss, run_eagerly=eager)
+    value = float(model.evaluate(x, y, batch_size=N, verbose=0))
+    return value, _np(model(x))
+
+
+TWIN_LIMITS = {
+    "generalized_crossentropy": ("(N, 1)", "Keras 3.15's class reads class ids of shape (batch,) only"),
+}
+"""Target variants a Keras twin gets wrong itself (the spec's note says so): not compared."""
+
+GRAPH_FORMS = ("function", "subclass")
+"""Compiled into a graph, where the batch size is unknown while tracing; the factory and
+the Keras twin run eagerly, which is faster and goes through the same Keras wrapper."""
+
+
+@pytest.mark.parametrize("name", USER_TARGET_NAMES)
+def test_targets_of_either_rank_give_the_same_evaluate_value(built, name):
+    import keras
+
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    ((_, (width, column)),) = _target_variants(item).items()
+    x = np.random.default_rng(4).normal(size=(N, 4)).astype("float32")
+    variants = {"(N, 1)": column.astype("float32"), "(N,)": column[:, 0].astype("float32")}
+    if item.spec.inputs.y_true.kind in ("labels", "binary"):
+        variants["(N,) integers"] = column[:, 0].astype("int64")
+    losses = {
+        "function": getattr(forms.module, forms.view_name),
+        "factory": forms.factory(params),
+        "subclass": forms.subclass_reduced(params),
+    }
+    if item.spec.keras is not None:
+        losses["keras twin"] = getattr(keras.losses, item.spec.keras.loss)(**samples.twin_arguments(item.spec, params))
+    values = {}
+    for variant, y in variants.items():
+        for form, loss in losses.items():
+            if form == "keras twin" and TWIN_LIMITS.get(name, ("",))[0] == variant:
+                continue
+            values[variant, form], predictions = _evaluate(item, loss, width, x, y, form not in GRAPH_FORMS)
+    # The same seed gives the same model, so every run saw the same predictions.
+    expected = float(np.mean(numeric.evaluate(item, column.astype("float64"), predictions, params)))
+    for key, value in values.items():
+        assert value == pytest.approx(expected, rel=REFERENCE_TOL, abs=TOL), (key, expected)
+        assert value == pytest.approx(values["(N, 1)", "function"], rel=TOL, abs=TOL), (key, values)
+
+
+def _mismatched(item) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Input pairs whose shapes cannot fit the spec's layout."""
+    params = samples.parameter_sets(item.spec)["defaults"]
+    batch = samples.random_batch(item.spec, params, 0)
+    y_true, y_pred = batch.y_true, batch.y_pred
+    cases = [("one sample fewer in y_true", y_true[:-1], y_pred)]
+    if lower.layout(item.spec) != "labels":
+        wider = np.concatenate([y_pred, y_pred[..., :1]], axis=-1)
+        cases.append(("y_pred one column wider", y_true, wider))
+    if lower.layout(item.spec) == "same" and y_true.shape[-1] > 1:
+        cases.append(("y_true one column only", y_true[..., :1], y_pred))
+    return cases
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_shapes_that_cannot_match_raise_a_clear_value_error(built, name):
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    for label, y_true, y_pred in _mismatched(item):
+        for form in ("function", "factory", "subclass"):
+            loss = getattr(forms, form)(params)
+            with pytest.raises(ValueError) as raised:
+                loss(y_true, y_pred)
+            message = str(raised.value)
+            assert name in message, (label, form, message)
+            assert str(y_true.shape) in message and str(y_pred.shape) in message, (label, form, message)
+
+
+ARRAY_NAMES = [
+    n
+    for n in catalog_names()
+    if any(p.type in ("vector", "matrix") for p in load_spec(SPECS / f"{n}.yaml").spec.parameters.values())
+]
+
+
+@pytest.mark.parametrize("name", ARRAY_NAMES)
+def test_a_parameter_of_the_wrong_shape_is_named(built, name):
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    batch = samples.random_batch(item.spec, params, 0)
+    for pname, param in item.spec.parameters.items():
+        if param.type == "vector":
+            wrong = [*param.default, 1.0]
+        elif param.type == "matrix":
+            wrong = [[*row, 1.0] for row in param.default]
+        else:
+            continue
+        for form in ("function", "factory", "subclass"):
+            with pytest.raises(ValueError, match=f"{name}: `{pname}`"):
+                getattr(forms, form)({**params, pname: wrong})(batch.y_true, batch.y_pred)
+
+
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+FLOAT64_ON_BACKEND = {"tensorflow": FLOAT64_TOL, "jax": 1e-6, "torch": 1e-6}
+"""How close float64 values come to the float64 evaluation, by backend. On JAX and PyTorch,
+Keras 3.15.1 itself computes some float64 operations in float32: ``ops.mean`` promotes
+with ``result_type(float64, "float32")``, which is float32 there (5e-8 off on both), JAX's
+``ops.tanh`` returns float32, and PyTorch's ``ops.maximum`` with a Python number,
+``ops.matmul`` and ``ops.cumsum`` return float32. There the check is that float64 runs and
+gives float32-accurate values; TensorFlow computes every loss in float64."""
+
+
+@pytest.fixture
+def float64_arrays():
+    """JAX computes in float32 unless 64-bit arrays are enabled; the pages say so."""
+    if BACKEND == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        yield
+        jax.config.update("jax_enable_x64", False)
+    else:
+        yield
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_float64_inputs_are_computed_in_float64(built, name, float64_arrays):
+    import keras
+
+    item, forms = _forms(built, name)
+    tolerance = FLOAT64_ON_BACKEND[BACKEND]
+    for label, params in samples.parameter_sets(item.spec).items():
+        batch = samples.random_batch(item.spec, params, 2)
+        y_true, y_pred = batch.y_true.astype("float64"), batch.y_pred.astype("float64")
+        expected = numeric.evaluate(item, y_true, y_pred, params)
+        calls = {
+            "function": forms.function(params),
+            "factory": forms.factory(params),
+            "subclass": getattr(forms.module, forms.class_name)(**params, reduction=None, dtype="float64"),
+        }
+        for form, loss in calls.items():
+            value = loss(y_true, y_pred)
+            if BACKEND == "tensorflow":
+                assert keras.backend.standardize_dtype(value.dtype) == "float64", (form, label)
+            # Off TensorFlow, float32 accuracy: tiny values are compared with the largest.
+            atol = 1e-12 if BACKEND == "tensorflow" else tolerance * float(np.max(np.abs(expected)))
+            np.testing.assert_allclose(_np(value), expected, rtol=tolerance, atol=atol, err_msg=f"{form}, {label}")
+
+
+@pytest.fixture
+def floatx_float64(float64_arrays):
+    import keras
+
+    policy = keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        yield
+    finally:
+        keras.config.set_floatx("float32")
+        keras.config.set_dtype_policy(policy)
+
+
+@pytest.mark.parametrize("name", catalog_names())
+def test_training_under_floatx_float64(built, name, floatx_float64):
+    """A model built under ``set_floatx("float64")`` trains a step with the subclass form,
+    and the loss it computes is the float64 evaluation of its predictions."""
+    import keras
+
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    rng = np.random.default_rng(6)
+    y = samples.targets(item.spec, rng, batch=N)
+    if item.spec.weighting.rule == "per_example":
+        y = samples.pack(y, samples.tables(item.spec, rng, batch=N))
+    x = rng.normal(size=(N, *samples.input_shape(item.spec, 4)))
+    keras.utils.set_random_seed(1)
+    layers = samples.output_layers(item.spec, samples.classes(item.spec), samples.uses_logits(item.spec, params))
+    model = keras.Sequential(
+        [keras.Input(samples.input_shape(item.spec, 4)), *[getattr(keras.layers, n)(**kw) for n, kw in layers]]
+    )
+    loss = forms.subclass_reduced(params)
+    assert loss.dtype == "float64"
+    tolerance = FLOAT64_ON_BACKEND[BACKEND]
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, run_eagerly=True)
+    predictions = model(x)
+    assert keras.backend.standardize_dtype(predictions.dtype) == "float64"
+    value = float(_np(loss(y, predictions)))
+    expected = float(np.mean(numeric.evaluate(item, y.astype("float64"), _np(predictions), params)))
+    assert value == pytest.approx(expected, rel=tolerance, abs=1e-12)
+    assert np.isfinite(model.train_on_batch(x, y))
