@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_matches_reference, catalog_forms
+from conftest import SPECS, assert_matches_reference, catalog_forms
 
 EPS = 1e-7
 
@@ -342,3 +342,51 @@ def test_asymmetric_from_large_logits_is_exact_and_has_finite_gradients(tmp_path
     with tf.GradientTape() as tape:
         value = forms.function({**params, "gamma_pos": 0.5, "gamma_neg": 0.5})(y_true, variable)
     assert np.all(np.isfinite(tape.gradient(value, variable).numpy()))
+
+
+def _tversky_paper(t, p, alpha, beta):
+    # Salehi et al. (2017), eq. (3): T = sum(p0 g0) / (sum(p0 g0) + alpha sum(p0 g1) +
+    # beta sum(p1 g0)), with p0 the predicted and g0 the true foreground, p1 = 1 - p0 and
+    # g1 = 1 - g0: alpha weights the false positives, beta the false negatives.
+    true_positives = (p * t).sum(axis=-1)
+    false_positives = (p * (1 - t)).sum(axis=-1)
+    false_negatives = ((1 - p) * t).sum(axis=-1)
+    return 1 - true_positives / (true_positives + alpha * false_positives + beta * false_negatives + EPS)
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.3, 0.7), (0.9, 0.1), (0.0, 1.0)])
+def test_tversky_follows_the_paper_and_keras_3_15_1_with_alpha_and_beta_swapped(tmp_path, alpha, beta):
+    """The spec's parameters as in the paper; Keras 3.15.1's ``Tversky`` gives the same
+    value with alpha and beta swapped (``keras.rename`` in the spec, as test_agreement
+    uses it; its changed parameters are equal, so they would not notice the swap)."""
+    import keras
+
+    from generator import samples
+    from generator.loader import load_spec
+
+    spec = load_spec(SPECS / "tversky.yaml").spec
+    forms = catalog_forms(tmp_path, "tversky")
+    rng = np.random.default_rng(11)
+    y_true = rng.integers(0, 2, size=(8, 30)).astype("float32")
+    y_pred = rng.uniform(size=(8, 30)).astype("float32")
+    params = {"alpha": alpha, "beta": beta}
+    ours = _values(forms.subclass(params), y_true, y_pred)
+    expected = _tversky_paper(y_true.astype("float64"), y_pred.astype("float64"), alpha, beta)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    assert samples.twin_arguments(spec, params) == {"axis": -1, "alpha": beta, "beta": alpha}
+    twin = keras.losses.Tversky(**samples.twin_arguments(spec, params), reduction=None)
+    np.testing.assert_allclose(ours, _values(twin, y_true, y_pred), rtol=1e-5, atol=1e-6)
+
+
+def test_tversky_alpha_weighs_false_positives(tmp_path):
+    """Spurious foreground only: the loss grows with alpha and does not depend on beta."""
+    forms = catalog_forms(tmp_path, "tversky")
+    y_true = np.array([[1.0, 1.0, 0.0, 0.0]], "float32")
+    y_pred = np.array([[1.0, 1.0, 1.0, 0.0]], "float32")  # one false positive, no false negative
+
+    def loss(alpha, beta):
+        return float(_values(forms.subclass({"alpha": alpha, "beta": beta}), y_true, y_pred)[0])
+
+    assert loss(0.9, 0.1) > loss(0.1, 0.1)
+    np.testing.assert_allclose(loss(0.5, 0.1), loss(0.5, 0.9), rtol=1e-6)
+    np.testing.assert_allclose(loss(0.5, 0.5), 1 - 2 / (2 + 0.5), rtol=1e-6)

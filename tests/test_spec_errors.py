@@ -15,11 +15,11 @@ from conftest import ROOT, SPECS, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures"
 ALLOWED_FUNCTIONS = (
-    "abs, all, arange, argmax, argsort, at, batch_size, clip, cumsum, epsilon, every_sample, exp, expand_dims, "
-    "expm1, eye, first_half, indicator, labels, log, log1p, log_sigmoid, log_softmax, logical_and, logical_not, "
-    "logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, num_classes, one_hot, power, relu, "
-    "second_half, sigmoid, sign, softmax, softplus, sort, sparse_crossentropy, sqrt, square, stop_gradient, sum, "
-    "take_along_axis, tanh, transpose, where"
+    "abs, all, arange, argmax, argsort, at, batch_size, clip, cumsum, epsilon, every_sample, exp, exp_diff, "
+    "expand_dims, expm1, eye, first_half, indicator, labels, log, log1p, log_sigmoid, log_softmax, logical_and, "
+    "logical_not, logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, num_classes, "
+    "one_hot, power, relu, second_half, sigmoid, sign, softmax, softplus, sort, sparse_crossentropy, sqrt, "
+    "square, stop_gradient, sum, take_along_axis, tanh, transpose, where"
 )
 TOP_KEYS = (
     "name, class_name, title, task, summary, avoid_when, inputs, parameters, formula, weighting, latex, notes, "
