@@ -1,7 +1,9 @@
 """``lossgen check``: prove a spec's generated code agrees with itself, stays finite at
 the edges (also in float16 and bfloat16, and for one mixed-precision training step),
-weighs samples as Keras documents, reproduces its published values and survives a save
-and reload in a fresh process. Failures are explained by :mod:`generator.hazards`.
+weighs samples as Keras documents, takes what users pass (targets of either rank, float64,
+and a clear ValueError for shapes and parameters that cannot fit), reproduces its published
+values and survives a save and reload in a fresh process. Failures are explained by
+:mod:`generator.hazards`; an exception in any check is a failing row (:func:`guarded`).
 
 This is the only part of the package that imports Keras (and TensorFlow, for gradients).
 """
@@ -11,10 +13,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -105,6 +111,10 @@ class Forms:
         """The subclass with Keras's default reduction, as a user compiles it."""
         return getattr(self.module, self.class_name)(**params)
 
+    def subclass_with(self, params: dict, **options) -> object:
+        """The subclass with Keras's own arguments as well (``reduction``, ``dtype``)."""
+        return getattr(self.module, self.class_name)(**params, **options)
+
 
 def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
     view = lower.loss_view(item)
@@ -115,6 +125,13 @@ def _numpy(x) -> np.ndarray:
     import keras
 
     return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def _evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
+    """:func:`numeric.evaluate`, quietly: a NaN it finds is reported by the row comparing with it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return numeric.evaluate(item, y_true, y_pred, params)
 
 
 def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -192,8 +209,8 @@ def batch_level(item: LoadedSpec, params: dict) -> bool:
     batch = samples.random_batch(item.spec, params, 0)
     moved = np.array(batch.y_pred, dtype="float64")
     moved[0] = samples.random_batch(item.spec, params, 1).y_pred[0]
-    before = numeric.evaluate(item, batch.y_true, batch.y_pred, params)
-    after = numeric.evaluate(item, batch.y_true, moved, params)
+    before = _evaluate(item, batch.y_true, batch.y_pred, params)
+    after = _evaluate(item, batch.y_true, moved, params)
     return not np.allclose(before[1:], after[1:], rtol=1e-12, atol=0.0)
 
 
@@ -205,7 +222,7 @@ def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
     batch = samples.random_batch(item.spec, params, 5)
     weights = np.random.default_rng(5).uniform(0.0, 2.0, samples.BATCH).astype("float32")
     weights[0] = 0.0
-    per_sample = numeric.evaluate(item, batch.y_true, batch.y_pred, params)
+    per_sample = _evaluate(item, batch.y_true, batch.y_pred, params)
     expected = float(np.sum(weights * per_sample) / samples.BATCH)
     loss = forms.subclass_reduced(params)
 
@@ -274,12 +291,9 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input((STEPS, 5)), keras.layers.Masking(0.0), *_output(item, params, width)])
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
-    try:
-        value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
-    except Exception as exc:  # noqa: BLE001 - any failure is the finding; report it, not a traceback
-        return [Result(name, False, f"the loss fails on masked sequences: {type(exc).__name__}: {exc}"[:400])]
+    value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
     prediction = np.asarray(model.predict(x, batch_size=batch, verbose=0), dtype="float64")
-    rows = numeric.evaluate(item, y.reshape(batch * STEPS, -1), prediction.reshape(batch * STEPS, -1), params)
+    rows = _evaluate(item, y.reshape(batch * STEPS, -1), prediction.reshape(batch * STEPS, -1), params)
     expected = float(np.sum(rows.reshape(batch, STEPS) * mask) / np.sum(mask))
     relative = abs(value - expected) / max(abs(expected), ATOL)
     detail = (
@@ -287,6 +301,326 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
         f" {mask.size} steps left unmasked (relative difference {relative:.1e})"
     )
     return [Result(name, relative <= RTOL, detail)]
+
+
+# ---------------------------------------------------------------- what users pass
+
+RANK_RTOL = 1e-6
+"""Rank variants against the float64 evaluation: float32 arithmetic, a batch mean."""
+RANK_BATCH = 32
+FLOAT64_RTOL = 1e-10
+"""float64 against the float64 evaluation: far below float32's rounding (about 6e-8), so
+meeting it proves the loss computed in float64."""
+
+_ROW_TARGETS = {
+    "one_hot": "one-hot targets are rows with one entry per class",
+    "distribution": "distribution targets are rows that sum to one",
+    "box": "box targets are rows of four coordinates",
+}
+_ROW_PREDICTIONS = {
+    "distribution": "distribution predictions are rows that sum to one",
+    "embedding": "embedding predictions are rows of unit length",
+    "box": "box predictions are rows of four coordinates",
+    "mean_and_log_variance": "predictions hold a mean and a log-variance per target, two columns for one",
+}
+
+
+def _one_column_problem(item: LoadedSpec) -> str:
+    """Why the spec's targets cannot be a single column ("" when they can: element-wise
+    targets and predictions, the width set by no parameter)."""
+    spec = item.spec
+    if spec.inputs.pixels:
+        return "per-pixel inputs"
+    if spec.weighting.rule == "per_example":
+        return "weight tables are packed behind the targets"
+    if spec.inputs.y_true.kind in _ROW_TARGETS:
+        return _ROW_TARGETS[spec.inputs.y_true.kind]
+    if spec.inputs.y_pred.kind in _ROW_PREDICTIONS:
+        return _ROW_PREDICTIONS[spec.inputs.y_pred.kind]
+    sized = [name for name, p in spec.parameters.items() if p.type in ("vector", "matrix")]
+    if sized:
+        return f"parameter `{sized[0]}` sets the width to {samples.classes(spec)} columns"
+    if spec.task == "ranking":
+        return "a list of one item has nothing to rank"
+    return ""
+
+
+def _compared(values: dict[str, float], references: dict[str, float], limit: float) -> tuple[float, list[str]]:
+    """The largest relative difference of the values from the references, and a sentence
+    for each value beyond ``limit`` from one of them (the first it misses)."""
+    worst, bad = 0.0, []
+    for what, value in values.items():
+        for against, reference in references.items():
+            if what == against:
+                continue
+            gap = abs(value - reference) / max(abs(reference), ATOL)
+            worst = max(worst, gap) if np.isfinite(gap) else np.inf
+            if not gap <= limit:
+                bad.append(f"{what} gives {value:.8g} against {reference:.8g} from {against}")
+                break
+    return worst, bad
+
+
+def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """The shapes of targets Keras accepts for the same data give the same value.
+    Element-wise losses: a one-unit head in ``model.evaluate`` with targets ``(N,)`` and
+    ``(N, 1)`` through the subclass, and the subclass called on ``(N, 1)`` targets with
+    ``(N,)`` predictions, against the function form on ``(N, 1)`` targets and the float64
+    evaluation. Class ids: ``(N,)`` and ``(N, 1)``, as floats and as integers, in
+    ``model.evaluate`` and through the function form."""
+    name = "rank variants"
+    params = samples.parameter_sets(item.spec)["defaults"]
+    if item.spec.inputs.y_true.kind == "labels":
+        return [_label_rank_variants(item, forms, params)]
+    why = _one_column_problem(item)
+    if why:
+        return [Result(name, True, f"not applicable: {why}")]
+    import keras
+
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
+    y = samples.targets(item.spec, rng, batch=RANK_BATCH, width=1).astype("float32")
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input(x.shape[1:]), *_output(item, params, 1)])
+    prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
+    expected = float(np.mean(_evaluate(item, y, prediction, params)))
+    model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    flat, column = (RANK_BATCH,), (RANK_BATCH, 1)
+    values = {
+        f"the subclass in evaluate with targets {flat}": float(model.evaluate(x, y[:, 0], verbose=0)),
+        f"the subclass in evaluate with targets {column}": float(model.evaluate(x, y, verbose=0)),
+    }
+    problems = []
+    calls = {
+        f"the subclass on {column} targets and {flat} predictions": forms.subclass(params)(y, prediction[:, 0]),
+        f"the function on targets {column}": forms.function(params)(y, prediction),
+    }
+    for what, value in calls.items():
+        value = _numpy(value)
+        if value.shape != flat:
+            problems.append(f"{what} returns shape {value.shape}, not one value per sample {flat}")
+        else:
+            values[what] = float(np.mean(value))
+    function = f"the function on targets {column}"
+    references = {function: values[function]} if function in values else {}
+    worst, bad = _compared(values, {**references, "the float64 evaluation": expected}, RANK_RTOL)
+    problems += bad
+    detail = "; ".join(problems) or (
+        f"{values[function]:.8g} from the subclass in evaluate with targets {flat} and {column}, the subclass on"
+        f" {column} targets and {flat} predictions, and the function on {column} targets; {expected:.8g} from the"
+        f" float64 evaluation: max relative difference {worst:.1e} (limit {RANK_RTOL:.0e})"
+    )
+    return [Result(name, not problems, detail)]
+
+
+def _label_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result:
+    """Class ids of shape ``(N,)`` and ``(N, 1)``, floats and integers: the subclass in
+    ``model.evaluate`` and the function form give the float64 evaluation."""
+    rng = np.random.default_rng(13)
+    model = _model(item, params)
+    x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
+    ids = samples.targets(item.spec, rng, batch=RANK_BATCH)
+    prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
+    rows = _evaluate(item, ids, prediction, params)
+    expected = float(np.mean(rows))
+    variants = {
+        f"{dtype} class ids {shape}": ids.reshape(shape).astype(dtype)
+        for dtype in ("float32", "int32")
+        for shape in ((RANK_BATCH,), (RANK_BATCH, 1))
+    }
+    model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    values, problems = {}, []
+    for what, y in variants.items():
+        values[f"the subclass in evaluate with {what}"] = float(model.evaluate(x, y, verbose=0))
+        per_sample = _numpy(forms.function(params)(y, prediction))
+        if per_sample.shape != rows.shape:
+            problems.append(f"the function with {what} returns shape {per_sample.shape}, not {rows.shape}")
+        elif not _max_rel(per_sample, rows) <= RANK_RTOL:
+            problems.append(
+                f"the function with {what} differs from the float64 evaluation by {_max_rel(per_sample, rows):.1e}"
+            )
+        else:
+            values[f"the function with {what}"] = float(np.mean(per_sample))
+    worst, bad = _compared(values, {"the float64 evaluation": expected}, RANK_RTOL)
+    problems += bad
+    detail = "; ".join(problems) or (
+        f"{expected:.8g} (float64 evaluation) from the subclass in evaluate and the function, with class ids"
+        f" {(RANK_BATCH,)} and {(RANK_BATCH, 1)}, floats and integers: max relative difference {worst:.1e}"
+        f" (limit {RANK_RTOL:.0e})"
+    )
+    return Result("rank variants", not problems, detail)
+
+
+def check_float64(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """float64 inputs: the function, the factory and the subclass (``dtype="float64"``,
+    which Keras's ``Loss`` needs to keep float64 inputs) return float64 and equal the
+    float64 evaluation to ``FLOAT64_RTOL``; and one training step of a small model under
+    ``keras.config.set_floatx("float64")`` gives a finite loss."""
+    import keras
+
+    found: dict[str, list[str]] = {}  # problem -> the forms that have it
+    gaps = dict.fromkeys(("function", "factory", "subclass"), 0.0)
+    for params in samples.parameter_sets(item.spec).values():
+        batch = samples.random_batch(item.spec, params, 0)
+        y_true, y_pred = batch.y_true.astype("float64"), batch.y_pred.astype("float64")
+        expected = _evaluate(item, y_true, y_pred, params)
+        losses = {
+            "function": forms.function(params),
+            "factory": forms.factory(params),
+            "subclass": forms.subclass_with(params, reduction=None, dtype="float64"),
+        }
+        for form, loss in losses.items():
+            value = loss(y_true, y_pred)
+            dtype = keras.backend.standardize_dtype(value.dtype)
+            ours = _numpy(value)
+            if dtype != "float64":
+                found.setdefault(f"returns {dtype}", []).append(form)
+            elif ours.shape != expected.shape:
+                found.setdefault(f"returns shape {ours.shape}, expected {expected.shape}", []).append(form)
+            else:
+                gap = _max_rel(ours, expected)
+                gaps[form] = max(gaps[form], gap) if np.isfinite(gap) else np.inf
+    worst = max(gaps.values())
+    for form, gap in gaps.items():
+        if not gap <= FLOAT64_RTOL:
+            problem = f"{gap:.1e} relative from the float64 evaluation: part of it is computed in lower precision"
+            found.setdefault(problem, []).append(form)
+    problems = [f"the {_listed(list(dict.fromkeys(names)))}: {problem}" for problem, names in found.items()]
+    loss = _float64_step(item, forms)
+    if not np.isfinite(loss):
+        problems.append(f"one training step under set_floatx('float64') gives a loss of {loss}")
+    detail = "; ".join(problems) or (
+        f"the three forms return float64 and match the float64 evaluation within {worst:.1e} relative"
+        f" (limit {FLOAT64_RTOL:.0e}); one training step under set_floatx('float64'): loss {loss:.6g}"
+    )
+    return [Result("float64", not problems, detail)]
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _float64_step(item: LoadedSpec, forms: Forms) -> float:
+    """The loss of one training step of a small model built and trained under
+    ``set_floatx("float64")``, as a user sets it before building the model (the global
+    dtype policy follows, as it does in a fresh process); both restored afterwards."""
+    import keras
+
+    params = samples.parameter_sets(item.spec)["defaults"]
+    x, y = _data(item, params)
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    try:
+        keras.config.set_floatx("float64")
+        keras.config.set_dtype_policy("float64")
+        model = _model(item, params)
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=forms.subclass_reduced(params), run_eagerly=True)
+        return float(model.train_on_batch(x.astype("float64"), y.astype("float64")))
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+def _value_error(make: Callable[[], object], y_true, y_pred, must_name: list[str]) -> str:
+    """What the loss ``make()`` builds did on ``(y_true, y_pred)`` instead of raising (when
+    built or called) a ValueError whose message names every string of ``must_name``; ""
+    when it did. A string counts only outside the others that contain it (a parameter
+    ``weights`` is not named by a loss ``class_weights_loss``)."""
+    try:
+        value = make()(y_true, y_pred)
+    except ValueError as exc:
+        missing = [f"`{text}`" for text in must_name if not _names(str(exc), text, must_name)]
+        if missing:
+            return f"raised a ValueError that does not name {' and '.join(missing)} ({one_line(str(exc))})"
+        return ""
+    except Exception as exc:  # noqa: BLE001 - raising anything else is the finding
+        return f"raised {error_line(exc)} instead of a ValueError"
+    return f"returned a value of shape {tuple(np.shape(_numpy(value)))} instead of raising a ValueError"
+
+
+def _names(message: str, text: str, others: list[str]) -> bool:
+    for other in others:
+        if other != text and text in other:
+            message = message.replace(other, "")
+    return text in message
+
+
+def _wrong_shape_cases(item: LoadedSpec, params: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Inputs whose shapes cannot match for this spec: predictions one column wider (class
+    ids: two columns of ids), targets of one column (unless the spec lets one target
+    column meet every prediction column), and one more target row than predictions."""
+    spec = item.spec
+    batch = samples.random_batch(spec, params, 3)
+    y_true, y_pred = batch.y_true, batch.y_pred
+    cases = []
+    if spec.inputs.y_true.kind == "labels":
+        cases.append(("two columns of class ids", np.stack([y_true, y_true], axis=-1), y_pred))
+    else:
+        cases.append(("y_pred one column wider", y_true, np.concatenate([y_pred, y_pred[..., :1]], axis=-1)))
+        if y_true.shape[-1] > 1 and not getattr(spec.inputs.y_true, "broadcast", False):
+            cases.append(("y_true of one column", y_true[..., :1], y_pred))
+    cases.append(("one more sample in y_true", np.concatenate([y_true, y_true[:1]], axis=0), y_pred))
+    return cases
+
+
+def check_wrong_shapes(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """Inputs whose shapes cannot match must raise a ValueError naming the loss and both
+    shapes, in every form: a value (a silent broadcast) or another error fails the row."""
+    params = samples.parameter_sets(item.spec)["defaults"]
+    problems, tried = [], []
+    for what, y_true, y_pred in _wrong_shape_cases(item, params):
+        shapes = [str(tuple(y_true.shape)), str(tuple(y_pred.shape))]
+        tried.append(f"{what} ({shapes[0]} and {shapes[1]})")
+        found: dict[str, list[str]] = {}  # what happened -> the forms it happened with
+        for form in ("function", "factory", "subclass"):
+            problem = _value_error(partial(getattr(forms, form), params), y_true, y_pred, [item.name, *shapes])
+            if problem:
+                found.setdefault(problem, []).append(form)
+        problems += [
+            f"the {_listed(names)} with y_true {shapes[0]} and y_pred {shapes[1]} {problem}"
+            for problem, names in found.items()
+        ]
+    detail = "; ".join(problems) or (
+        "every form raises a ValueError naming the loss and both shapes for " + ", ".join(tried)
+    )
+    return [Result("wrong shapes", not problems, detail)]
+
+
+def _wrong_size(value: list, size: int) -> list:
+    """``value`` (a vector or a matrix) stretched or cut to ``size`` entries per axis,
+    repeating its last entries: the same numbers, so still within the parameter's bounds."""
+    entries = [value[min(i, len(value) - 1)] for i in range(size)]
+    return [_wrong_size(e, size) if isinstance(e, list) else e for e in entries]
+
+
+def check_wrong_parameter_shapes(item: LoadedSpec, forms: Forms) -> list[Result]:
+    """Each vector or matrix parameter given one entry too many per axis (the class count
+    is ``samples.classes``) must raise a ValueError naming the loss and the parameter, at
+    construction or at the first call, in every form."""
+    name = "wrong parameter shapes"
+    sized = {n: p for n, p in item.spec.parameters.items() if p.type in ("vector", "matrix")}
+    if not sized:
+        return [Result(name, True, "not applicable: no vector or matrix parameters")]
+    defaults = samples.parameter_sets(item.spec)["defaults"]
+    batch = samples.random_batch(item.spec, defaults, 0)
+    classes = samples.classes(item.spec)
+    problems, tried = [], []
+    for param_name, param in sized.items():
+        wrong = _wrong_size(list(param.default), classes + 1)
+        shape = np.shape(wrong)
+        tried.append(f"`{param_name}` of shape {shape}")
+        params = {**defaults, param_name: wrong}
+        found: dict[str, list[str]] = {}  # what happened -> the forms it happened with
+        for form in ("function", "factory", "subclass"):
+            make = partial(getattr(forms, form), params)
+            problem = _value_error(make, batch.y_true, batch.y_pred, [item.name, param_name])
+            if problem:
+                found.setdefault(problem, []).append(form)
+        problems += [f"the {_listed(names)} with `{param_name}` of shape {shape} {p}" for p, names in found.items()]
+    detail = "; ".join(problems) or (
+        f"every form raises a ValueError naming the loss and the parameter for {', '.join(tried)} ({classes} classes)"
+    )
+    return [Result(name, not problems, detail)]
 
 
 HALF_MAX = 65504.0
@@ -486,7 +820,7 @@ def check_backends(item: LoadedSpec, forms: Forms, module: Path) -> list[Result]
         command = [sys.executable, "-m", "generator.backend_probe", str(item.path), str(module)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            last = died_of(done.stderr)
             results.append(Result(f"same values on {backend}", False, f"the loss failed on {backend}: {last}"))
             continue
         found = json.loads(done.stdout.strip().splitlines()[-1])
@@ -540,12 +874,10 @@ def check_distribution(item: LoadedSpec, directory: Path) -> list[Result]:
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     name = "MirroredStrategy over 2 devices equals 1 device"
     if done.returncode != 0 or not lines:
-        return [Result(name, False, f"the distribution probe failed: {done.stderr.strip()[-300:]}")]
+        return [Result(name, False, f"the distribution probe failed: {died_of(done.stderr)}")]
     found = json.loads(lines[-1])
     if "error" in found:
-        return [
-            Result(name, False, f"the loss fails under MirroredStrategy: {found['error'].strip().splitlines()[-1]}")
-        ]
+        return [Result(name, False, f"the loss fails under MirroredStrategy: {died_of(found['error'])}")]
     batch_level = found["dependence"] > DISTRIBUTION_TOL
     gaps = []
     for case in found["cases"].values():
@@ -574,35 +906,125 @@ def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
     command = [sys.executable, "-m", "generator.reload_probe", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"reload probe failed:\n{result.stderr[-4000:]}")
+        raise RuntimeError(f"the reload probe failed: {died_of(result.stderr)}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def reload_results(findings: list[dict]) -> list[Result]:
     results = []
     for f in findings:
-        results.append(Result(f"save and reload in a fresh process ({f['form']})", f["ok"], f["detail"]))
+        detail = f["detail"] if f["ok"] else one_line(f["detail"])
+        results.append(Result(f"save and reload in a fresh process ({f['form']})", f["ok"], detail))
     return results
 
 
+# ---------------------------------------------------------------- one guard for every check
+
+DETAIL_LIMIT = 300
+"""Longest message quoted from an exception, in characters."""
+
+
+def one_line(text: str) -> str:
+    """The first non-empty line of ``text``, without the module path of an exception's
+    type, TensorFlow's ``{{function_node ...}}`` prefixes and trailing ``name:``, cut to
+    ``DETAIL_LIMIT`` characters."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )", "", lines[0] if lines else "")
+    line = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", line)
+    line = re.sub(r"\s*name:\s*$", "", line)
+    return line if len(line) <= DETAIL_LIMIT else line[: DETAIL_LIMIT - 3] + "..."
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    message = one_line(str(exc))
+    if message.endswith(".") and not message.endswith(".."):
+        message = message[:-1]  # the row goes on after it
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def died_of(stderr: str) -> str:
+    """The exception a Python process died of, as one line, from its stderr (or a
+    formatted traceback): the first unindented line after the last ``Traceback``
+    header, else the last line."""
+    lines = stderr.strip().splitlines()
+    headers = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    after = lines[headers[-1] + 1 :] if headers else []
+    found = next((line for line in after if line.strip() and not line[0].isspace()), None)
+    return one_line(found or (lines[-1] if lines else "no output"))
+
+
+def error_cause(item: LoadedSpec) -> str | None:
+    """Why the formula cannot be computed at the checker's own inputs (a parameter of the
+    wrong size, steps of different widths), from :func:`hazards.explain_error`; None when
+    it can, or when that cannot be told."""
+    try:
+        for params in samples.parameter_sets(item.spec).values():
+            batch = samples.random_batch(item.spec, params, 0)
+            cause = hazards.explain_error(item, batch.y_true, batch.y_pred, params)
+            if cause:
+                return cause
+    except Exception:  # noqa: BLE001 - an explanation is a bonus; the row reports the error itself
+        return None
+    return None
+
+
+def guarded(item: LoadedSpec, title: str, check: Callable[[], list[Result]]) -> list[Result]:
+    """The rows of ``check()``; when it raises (in the loss, in Keras, in a probe), one
+    failing row named ``title`` instead, with the exception in one line and its cause
+    in the formula where :mod:`generator.hazards` finds one, so the other checks still run."""
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - every exception is a finding, never a traceback
+        cause = error_cause(item)
+        return [Result(title, False, error_line(exc) + (f"; {cause}" if cause else ""))]
+
+
+def checks(
+    item: LoadedSpec, forms: Forms, modules: dict[str, Path], directory: Path, reload: bool = True
+) -> list[tuple[str, Callable[[], list[Result]]]]:
+    """Every check of ``lossgen check``, in the order of its table: the title of the row
+    an exception in the check becomes, and the check."""
+    table = [
+        ("forms agree", partial(check_agreement, item, forms)),
+        ("finite at the edges", partial(check_edges, item, forms)),
+        ("finite with float16 and bfloat16 inputs", partial(check_half_precision, item, forms)),
+        ("one training step under mixed precision", partial(check_mixed_precision, item, forms)),
+        ("sample_weight", partial(check_weights, item, forms)),
+        ("masked time steps are left out", partial(check_mask, item, forms)),
+        ("rank variants", partial(check_rank_variants, item, forms)),
+        ("float64", partial(check_float64, item, forms)),
+        ("wrong shapes", partial(check_wrong_shapes, item, forms)),
+        ("wrong parameter shapes", partial(check_wrong_parameter_shapes, item, forms)),
+        ("published values", partial(check_examples, item, forms)),
+        ("same values on other backends", partial(check_backends, item, forms, modules["all"])),
+        ("MirroredStrategy over 2 devices equals 1 device", partial(check_distribution, item, directory)),
+    ]
+    if reload:
+        table.append(
+            (
+                "save and reload in a fresh process",
+                lambda: reload_results(run_probe([save_models(item, modules, directory)], directory)),
+            )
+        )
+    return table
+
+
 def run(item: LoadedSpec, reload: bool = True) -> Report:
-    """Every check for one spec."""
+    """Every check for one spec, each through :func:`guarded`."""
     report = Report(item.name)
     with tempfile.TemporaryDirectory(prefix="lossgen-check-") as tmp:
         directory = Path(tmp)
-        modules = write_modules(item, directory)
-        combined = import_path(modules["all"], f"lossgen_check_{item.name}")
-        forms = forms_of(combined, item)
-        report.results += check_agreement(item, forms)
-        report.results += check_edges(item, forms)
-        report.results += check_half_precision(item, forms)
-        report.results += check_mixed_precision(item, forms)
-        report.results += check_weights(item, forms)
-        report.results += check_mask(item, forms)
-        report.results += check_examples(item, forms)
-        report.results += check_backends(item, forms, modules["all"])
-        report.results += check_distribution(item, directory)
-        if reload:
-            manifest = save_models(item, modules, directory)
-            report.results += reload_results(run_probe([manifest], directory))
+        loaded: dict = {}
+
+        def load() -> list[Result]:
+            loaded["modules"] = write_modules(item, directory)
+            combined = import_path(loaded["modules"]["all"], f"lossgen_check_{item.name}")
+            loaded["forms"] = forms_of(combined, item)
+            return []
+
+        report.results += guarded(item, "generate and import the module", load)
+        if "forms" in loaded:
+            for title, check in checks(item, loaded["forms"], loaded["modules"], directory, reload):
+                report.results += guarded(item, title, check)
     return report

@@ -107,9 +107,14 @@ def build(specs: Path | None, out: Path, plots: bool) -> None:
 def check(spec: str, skip_reload: bool) -> None:
     """Check SPEC: the three forms agree; values and gradients stay finite at the edges,
     in float16 and bfloat16 and for a mixed-precision training step; sample_weight and masks
-    work; MirroredStrategy on two devices takes the single-device step; the published values
-    hold; JAX and PyTorch (when installed) give the same values; and a saved model reloads.
-    Each failure names the input and its cause. Exit status 1 if any check fails."""
+    work; targets of shape (N,) and (N, 1), and class ids as integers, give the same value
+    (rank variants); float64 inputs are computed and returned in float64, and a model trains
+    under set_floatx("float64"); inputs whose shapes cannot match, and vector or matrix
+    parameters of the wrong size, raise a ValueError that names them; MirroredStrategy on
+    two devices takes the single-device step; the published values hold; JAX and PyTorch
+    (when installed) give the same values; and a saved model reloads. Each failure names
+    the input and its cause; an error inside a check is a failing row, never a traceback.
+    Exit status 1 if any check fails."""
     try:
         item = pipeline.resolve(spec)
     except SpecErrors as exc:

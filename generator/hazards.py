@@ -4,7 +4,9 @@ When the checker finds NaN or infinity at some input, this walks the spec's form
 that input (in float64, with the NumPy evaluator) and names the first operation that is
 unsafe there: a log of zero, a division by zero, a square root at zero, an overflowing
 exp, a ``where`` whose unused branch is not finite. The message says where it is and
-what usually fixes it. NumPy only; nothing is executed.
+what usually fixes it. When the loss raises instead (steps of different widths, a vector
+parameter of the wrong length), :func:`explain_error` names the operation whose operands
+do not line up, or the parameter. NumPy only; nothing is executed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from generator import emit
-from generator.formula import Binary, Call, Cond, Node, Num, Ref, children
+from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, children
 from generator.loader import LoadedSpec
 from generator.lower import program
 from generator.numeric import environment, value
@@ -105,6 +107,8 @@ def _hazard(node: Node, env: dict) -> str | None:
         return _power_hazard(text, args[0], args[1])
     if fn == "exp" and np.any(_array(args[0]) > EXP_LIMIT):
         return f"exp above {EXP_LIMIT:g} overflows float32 in {text}; clip its input or use softplus/logsumexp"
+    if fn == "exp_diff" and np.any(_array(args[0]) - _array(args[1]) > EXP_LIMIT):
+        return f"x - y above {EXP_LIMIT:g}: exp overflows float32 in {text}; subtract the maximum, as softmax does"
     if fn == "where":
         for branch in args[1:]:
             b = _array(branch)
@@ -130,3 +134,74 @@ def _power_hazard(text: str, base: object, exponent: object) -> str | None:
 
 def _array(x: object) -> np.ndarray:
     return np.asarray(x, dtype="float64") if not isinstance(x, Num) else np.asarray(x.value)
+
+
+# ---------------------------------------------------------------- operations that fail
+
+
+def explain_error(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> str | None:
+    """Why the formula cannot be computed at these inputs, in plain words: a vector or
+    matrix parameter whose size is not the class count, or the first operation whose
+    operands do not line up (steps of different widths, say). None when every operation
+    computes (the problem is then elsewhere). NumPy only, in float64."""
+    env = environment(item, y_true, y_pred, params)
+    wrong = _wrong_parameter_sizes(item, env)
+    steps, result = program(item)
+    with np.errstate(all="ignore"):
+        for name, node in [*steps, ("", result)]:
+            found = _first_failure(node, env)
+            if found:
+                problem, _, advice = found.partition("; ")
+                where = f"step `{name}`" if name else "the loss"
+                # A parameter of the wrong size is the cause, whichever operation shows it.
+                return "; ".join(wrong) or f"{problem} (in {where}); {advice}".removesuffix("; ")
+            if name:
+                env[name] = value(node, env)
+    return "; ".join(wrong) or None
+
+
+def _wrong_parameter_sizes(item: LoadedSpec, env: dict) -> list[str]:
+    """A sentence for each vector or matrix parameter whose size is not the class count
+    (the last axis of ``y_pred``)."""
+    classes = np.shape(env["y_pred"])[-1]
+    found = []
+    for name, param in item.spec.parameters.items():
+        shape = np.shape(env[name])
+        expected = (classes,) if param.type == "vector" else (classes, classes)
+        if param.type in ("vector", "matrix") and shape != expected:
+            size = f"{shape[0]} entries" if param.type == "vector" else f"shape {shape}"
+            found.append(
+                f"parameter `{name}` has {size}, but y_pred has {classes} classes (its last axis), so it needs"
+                f" {'as many entries' if param.type == 'vector' else f'shape {expected}'}"
+            )
+    return found
+
+
+def _first_failure(node: Node, env: dict) -> str | None:
+    """The innermost operation of ``node`` that raises when computed, described."""
+    if isinstance(node, Cond):
+        return _first_failure(node.body if env[node.flag] else node.orelse, env)
+    for child in children(node):
+        found = _first_failure(child, env)
+        if found:
+            return found
+    try:
+        value(node, env)
+    except Exception as exc:  # noqa: BLE001 - NumPy's reason becomes the explanation
+        return _failure(node, env, exc)
+    return None
+
+
+def _failure(node: Node, env: dict, exc: Exception) -> str:
+    text = f"`{formula_text(node)}`"
+    operands = children(node)
+    shapes = [np.shape(value(child, env)) for child in operands]
+    if isinstance(node, Binary | Compare) and len(shapes) == 2:
+        left, right = (formula_text(child) for child in operands)
+        return (
+            f"`{left}` of shape {shapes[0]} and `{right}` of shape {shapes[1]} do not line up in {text};"
+            " give both sides the same width"
+        )
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    listed = ", ".join(str(s) for s in shapes)
+    return f"{text} cannot be computed with operands of shapes {listed} ({reason.replace('; ', ', ')})"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.hazards import explain
+from generator.hazards import explain, explain_error
 from generator.loader import load_spec
 
 HEADER = """\
@@ -100,3 +100,32 @@ def test_every_catalog_loss_is_safe_at_its_edge_inputs():
         for params in samples.parameter_sets(item.spec).values():
             for batch in samples.edge_batches(item.spec, params):
                 assert explain(item, batch.y_true, batch.y_pred, params) is None, (name, batch.label)
+
+
+def test_explain_error_names_the_operation_whose_operands_do_not_line_up(tmp_path):
+    """Steps of different widths: NumPy cannot compute the formula; the explanation names
+    the operation, the shapes of both sides and the step it is in."""
+    body = "formula:\n  steps:\n    front: first_half(y_pred)\n    gap: front - y_true\n  loss: square(gap)\n"
+    item = _spec(tmp_path, "widths", body)
+    found = explain_error(item, np.zeros((2, 4)), np.zeros((2, 4)), {})
+    assert found == (
+        "`front` of shape (2, 2) and `y_true` of shape (2, 4) do not line up in `front - y_true` (in step `gap`);"
+        " give both sides the same width"
+    )
+    assert explain_error(item, np.zeros((2, 2)), np.zeros((2, 4)), {}) is None  # these inputs fit
+
+
+def test_explain_error_names_a_parameter_of_the_wrong_size(tmp_path):
+    body = (
+        "parameters:\n"
+        "  w: {type: vector, default: [1.0, 2.0], doc: Weights.}\n"
+        "  table: {type: matrix, default: [[1.0, 0.0], [0.0, 1.0]], doc: A table.}\n"
+        "formula:\n  loss: w * y_pred + sum(matmul(y_pred, table))\n"
+    )
+    item = _spec(tmp_path, "sizes", body)
+    found = explain_error(item, np.zeros((2, 3)), np.zeros((2, 3)), {})
+    assert found == (
+        "parameter `w` has 2 entries, but y_pred has 3 classes (its last axis), so it needs as many entries;"
+        " parameter `table` has shape (2, 2), but y_pred has 3 classes (its last axis), so it needs shape (3, 3)"
+    )
+    assert explain_error(item, np.zeros((2, 2)), np.zeros((2, 2)), {}) is None
