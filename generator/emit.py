@@ -64,8 +64,10 @@ def _code(node: Node) -> tuple[str, int]:
             if op == "**":
                 # right-associative; a unary minus on the left must be parenthesised
                 return f"{_wrap(lt, lp, level, strict=True)} ** {_wrap(rt, rp, level)}", level
-            strict_right = op in ("-", "/")
-            return f"{_wrap(lt, lp, level)} {op} {_wrap(rt, rp, level, strict=strict_right)}", level
+            # A right operand of the same precedence keeps its parentheses even where the
+            # algebra would not need them: a + (b - c) rounds differently from a + b - c,
+            # and the code must compute what the spec (and its float64 twin) computes.
+            return f"{_wrap(lt, lp, level)} {op} {_wrap(rt, rp, level, strict=True)}", level
         case Compare(op=op, left=a, right=b):
             return f"{_COMPARE_OPS[op]}({code(a)}, {code(b)})", _PY_ATOM
         case Cond(flag=flag, body=a, orelse=b):

@@ -11,6 +11,8 @@ do not line up, or the parameter. NumPy only; nothing is executed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from generator import emit
@@ -68,14 +70,20 @@ def _live(steps: list[tuple[str, Node]], result: Node, env: dict) -> set[str]:
     return live
 
 
-def _first_hazard(node: Node, env: dict) -> str | None:
+def _innermost(node: Node, env: dict, describe: Callable[[Node, dict], str | None]) -> str | None:
+    """What ``describe`` says of the innermost operation of ``node`` it says anything of,
+    children before parents, following only the branch of a conditional that runs."""
     if isinstance(node, Cond):
-        return _first_hazard(node.body if env[node.flag] else node.orelse, env)
+        return _innermost(node.body if env[node.flag] else node.orelse, env, describe)
     for child in children(node):
-        found = _first_hazard(child, env)
+        found = _innermost(child, env, describe)
         if found:
             return found
-    return _hazard(node, env)
+    return describe(node, env)
+
+
+def _first_hazard(node: Node, env: dict) -> str | None:
+    return _innermost(node, env, _hazard)
 
 
 def _hazard(node: Node, env: dict) -> str | None:
@@ -179,12 +187,10 @@ def _wrong_parameter_sizes(item: LoadedSpec, env: dict) -> list[str]:
 
 def _first_failure(node: Node, env: dict) -> str | None:
     """The innermost operation of ``node`` that raises when computed, described."""
-    if isinstance(node, Cond):
-        return _first_failure(node.body if env[node.flag] else node.orelse, env)
-    for child in children(node):
-        found = _first_failure(child, env)
-        if found:
-            return found
+    return _innermost(node, env, _raises)
+
+
+def _raises(node: Node, env: dict) -> str | None:
     try:
         value(node, env)
     except Exception as exc:  # noqa: BLE001 - NumPy's reason becomes the explanation
