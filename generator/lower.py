@@ -321,6 +321,13 @@ def body(item: LoadedSpec) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def helpers(item: LoadedSpec) -> tuple[str, ...]:
+    """The module-level helper functions the code of the loss calls, sorted."""
+    steps, result = program(item)
+    used = set().union(*(_calls(node) for _, node in [*steps, ("", result)]))
+    return tuple(sorted({FUNCTIONS[fn].helper for fn in used} - {""}))
+
+
 def _reads_data(node: Node, data: set[str]) -> bool:
     """Whether a tree depends on the inputs: reads one (or a step in ``data``), or calls a
     function whose code reads ``y_pred`` (its shape or dtype)."""
@@ -615,6 +622,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
         returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
         inputs=inputs_view(spec),
+        helpers=helpers(item),
         body=body(item),
         dtype_text=DTYPE_TEXT,
         latex=latex(item),

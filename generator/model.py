@@ -76,6 +76,7 @@ class LossView:
     y_pred_lines: tuple[str, ...]
     returns_lines: tuple[str, ...]
     inputs: InputsView
+    helpers: tuple[str, ...]  # module-level helper functions the body calls (``templates/<name>.py.jinja``)
     body: tuple[str, ...]  # after the inputs are prepared: one line per step, then the return
     dtype_text: str  # Markdown: which dtype the loss computes in and returns
     latex: str

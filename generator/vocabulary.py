@@ -46,6 +46,9 @@ class Function:
     names: tuple[int, ...] = ()
     """Positions of arguments that must be a plain name (an input or a step): the code
     reads them more than once."""
+    helper: str = ""
+    """The module-level function the code calls, written by ``templates/<helper>.py.jinja``
+    into every module whose loss uses it."""
 
     @property
     def signature(self) -> str:
@@ -68,22 +71,15 @@ _FUNCTIONS = [
     _f(
         "exp_diff",
         "xy",
-        # Knuth's TwoSum: r = (x - (d - t)) - (y + t), with d = x - y and t = d - x, is the
-        # rounding error of d (x - y == d + r exactly), so exp(d) + exp(d) * r is exp(x - y)
-        # to float precision even where d has lost digits (x and y large, of opposite signs).
-        # Not exp(d) * (1 + r): TensorFlow's graph optimiser moves the constant into the
-        # sum ((1 + a) - b), which rounds r away; not exp(d) * exp(r) either, which XLA
-        # rewrites to exp(d + r).
-        "ops.exp({0} - {1})"
-        " + ops.exp({0} - {1}) * (({0} - ({0} - {1} - ({0} - {1} - {0}))) - ({1} + ({0} - {1} - {0})))",
+        "_exp_diff({0}, {1})",
         r"e^{{{0} - {1}}}",
         "exp(x - y), accurate to float precision even when x - y has lost digits to rounding"
         " (x and y large and of opposite signs): the rounding error of the difference is"
         " restored. exp_diff(y_pred, peak), with peak = max(y_pred, keepdims=True), gives"
-        " softmax numerators accurate to float precision. x and y must be names (an input or"
-        " a step): the code reads them several times.",
+        " softmax numerators accurate to float precision. The generated module defines it"
+        " as a small helper function, `_exp_diff`.",
         latex_prec=POW,
-        names=(0, 1),
+        helper="_exp_diff",
     ),
     _f("log", "x", "ops.log({0})", r"\log {a0}", "Natural logarithm."),
     _f("log1p", "x", "ops.log1p({0})", r"\log\left(1 + {0}\right)", "log(1 + x), accurate near 0."),
@@ -334,9 +330,10 @@ _FUNCTIONS = [
     _f(
         "labels",
         "x",
-        'ops.cast(ops.squeeze({0}, axis=-1) if ops.ndim({0}) == ops.ndim(y_pred) else {0}, "int32")',
+        'ops.cast({0}, "int32")',
         "{0}",
-        "Integer class labels, shaped like y_pred without its last axis (accepts (batch,) or (batch, 1)).",
+        "Integer class labels, shaped like y_pred without its last axis (y_true may be given as (batch,)"
+        " or (batch, 1): the generated code lines it up before the formula).",
         latex_prec=LOW,
         names=(0,),
     ),
