@@ -8,11 +8,32 @@ import keras
 from keras import ops
 
 
-def _fits(shape, expected):
-    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
-    return len(shape) == len(expected) and all(
-        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
-    )
+@keras.saving.register_keras_serializable(package="lossgen")
+def amplitude_weighted_mse(y_true, y_pred, *, alpha=5.0):
+    """Amplitude-weighted mean squared error.
+
+    Mean squared error in which each error term is multiplied by exp(alpha *
+    y_true), so that mistakes on rare, large targets cost far more than mistakes
+    on the common small ones. Built for imbalanced regression such as rainfall,
+    where a plain mse lets the network always predict "little rain". Scale
+    targets to about [0, 1] first: the weight grows exponentially.
+
+    Args:
+        y_true: Targets, shape `(batch, d)`, ideally scaled to about [0, 1].
+        y_pred: Predictions, shape `(batch, d)`.
+        alpha: How fast the weight grows with the target; 0 gives plain mse.
+            Default 5.0; allowed >= 0.0.
+
+    Returns:
+        One loss value per sample: a tensor shaped like `y_pred` without its last
+        axis, so that `sample_weight` and the loss reduction work as usual.
+
+    Raises:
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+    """
+    y_true, y_pred = _prepare_inputs(y_true, y_pred)
+    weight = ops.exp(alpha * y_true)
+    return ops.mean(weight * ops.square(y_pred - y_true), axis=-1)
 
 
 def _prepare_inputs(y_true, y_pred):
@@ -58,29 +79,8 @@ def _prepare_inputs(y_true, y_pred):
     return y_true, y_pred
 
 
-@keras.saving.register_keras_serializable(package="lossgen")
-def amplitude_weighted_mse(y_true, y_pred, *, alpha=5.0):
-    """Amplitude-weighted mean squared error.
-
-    Mean squared error in which each error term is multiplied by exp(alpha *
-    y_true), so that mistakes on rare, large targets cost far more than mistakes
-    on the common small ones. Built for imbalanced regression such as rainfall,
-    where a plain mse lets the network always predict "little rain". Scale
-    targets to about [0, 1] first: the weight grows exponentially.
-
-    Args:
-        y_true: Targets, shape `(batch, d)`, ideally scaled to about [0, 1].
-        y_pred: Predictions, shape `(batch, d)`.
-        alpha: How fast the weight grows with the target; 0 gives plain mse.
-            Default 5.0; allowed >= 0.0.
-
-    Returns:
-        One loss value per sample: a tensor shaped like `y_pred` without its last
-        axis, so that `sample_weight` and the loss reduction work as usual.
-
-    Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
-    """
-    y_true, y_pred = _prepare_inputs(y_true, y_pred)
-    weight = ops.exp(alpha * y_true)
-    return ops.mean(weight * ops.square(y_pred - y_true), axis=-1)
+def _fits(shape, expected):
+    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
+    return len(shape) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
+    )

@@ -8,55 +8,6 @@ import keras
 from keras import ops
 
 
-def _fits(shape, expected):
-    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
-    return len(shape) == len(expected) and all(
-        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
-    )
-
-
-def _prepare_inputs(y_true, y_pred):
-    """Cast the inputs to the compute dtype and line their ranks up, as Keras's
-    built-in losses do.
-
-    float16, bfloat16 and integer predictions are computed in float32 (in float16,
-    1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
-    stays float64. The targets take the same dtype.
-
-    Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
-    """
-    y_pred = ops.convert_to_tensor(y_pred)
-    if ops.dtype(y_pred) != "float64":
-        y_pred = ops.cast(y_pred, "float32")
-    y_true = ops.cast(y_true, y_pred.dtype)
-    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
-    # A trailing axis of size 1 is dropped from the input of higher rank, or added to
-    # a (batch,) input, so that (batch,) targets work with a Dense(1) head.
-    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
-    if true_rank == pred_rank + 1 and y_true.shape[-1] == 1:
-        if pred_rank == 1:
-            y_pred = ops.expand_dims(y_pred, axis=-1)
-        else:
-            y_true = ops.squeeze(y_true, axis=-1)
-    elif pred_rank == true_rank + 1 and y_pred.shape[-1] == 1:
-        if true_rank == 1:
-            y_true = ops.expand_dims(y_true, axis=-1)
-        else:
-            y_pred = ops.squeeze(y_pred, axis=-1)
-    elif true_rank == pred_rank == 1:
-        # Two (batch,) vectors: one value per sample, not one for the whole batch.
-        y_true = ops.expand_dims(y_true, axis=-1)
-        y_pred = ops.expand_dims(y_pred, axis=-1)
-    fits = _fits(y_true.shape, y_pred.shape)
-    if not fits:
-        raise ValueError(
-            "binary_focal expects y_true and y_pred of the same shape. "
-            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
-        )
-    return y_true, y_pred
-
-
 @keras.saving.register_keras_serializable(package="lossgen")
 def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
     """Binary focal crossentropy.
@@ -104,3 +55,52 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
     )
     alpha_t = y_true * alpha + (1 - y_true) * (1 - alpha)
     return ops.mean(alpha_t * ops.power(miss, gamma) * bce, axis=-1)
+
+
+def _prepare_inputs(y_true, y_pred):
+    """Cast the inputs to the compute dtype and line their ranks up, as Keras's
+    built-in losses do.
+
+    float16, bfloat16 and integer predictions are computed in float32 (in float16,
+    1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
+    stays float64. The targets take the same dtype.
+
+    Raises:
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    if ops.dtype(y_pred) != "float64":
+        y_pred = ops.cast(y_pred, "float32")
+    y_true = ops.cast(y_true, y_pred.dtype)
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    # A trailing axis of size 1 is dropped from the input of higher rank, or added to
+    # a (batch,) input, so that (batch,) targets work with a Dense(1) head.
+    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
+    if true_rank == pred_rank + 1 and y_true.shape[-1] == 1:
+        if pred_rank == 1:
+            y_pred = ops.expand_dims(y_pred, axis=-1)
+        else:
+            y_true = ops.squeeze(y_true, axis=-1)
+    elif pred_rank == true_rank + 1 and y_pred.shape[-1] == 1:
+        if true_rank == 1:
+            y_true = ops.expand_dims(y_true, axis=-1)
+        else:
+            y_pred = ops.squeeze(y_pred, axis=-1)
+    elif true_rank == pred_rank == 1:
+        # Two (batch,) vectors: one value per sample, not one for the whole batch.
+        y_true = ops.expand_dims(y_true, axis=-1)
+        y_pred = ops.expand_dims(y_pred, axis=-1)
+    fits = _fits(y_true.shape, y_pred.shape)
+    if not fits:
+        raise ValueError(
+            "binary_focal expects y_true and y_pred of the same shape. "
+            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
+        )
+    return y_true, y_pred
+
+
+def _fits(shape, expected):
+    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
+    return len(shape) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
+    )

@@ -9,50 +9,6 @@ import keras
 from keras import ops
 
 
-def _fits(shape, expected):
-    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
-    return len(shape) == len(expected) and all(
-        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
-    )
-
-
-def _prepare_inputs(y_true, y_pred):
-    """Cast the inputs to the compute dtype and line their ranks up, as Keras's
-    built-in losses do.
-
-    float16, bfloat16 and integer predictions are computed in float32 (in float16,
-    1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
-    stays float64. The targets take the same dtype.
-
-    Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
-    """
-    y_pred = ops.convert_to_tensor(y_pred)
-    if ops.dtype(y_pred) != "float64":
-        y_pred = ops.cast(y_pred, "float32")
-    y_true = ops.cast(y_true, y_pred.dtype)
-    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
-    # (batch,) targets become (batch, 1).
-    if len(y_true.shape) == len(y_pred.shape) - 1:
-        y_true = ops.expand_dims(y_true, axis=-1)
-    if len(y_pred.shape) == 1:
-        y_true = ops.expand_dims(y_true, axis=-1)
-        y_pred = ops.expand_dims(y_pred, axis=-1)
-    true_width, pred_width = y_true.shape[-1], y_pred.shape[-1]
-    width_fits = None in (true_width, pred_width) or true_width == pred_width * (
-        1 + pred_width
-    )
-    fits = width_fits and _fits(y_true.shape[:-1], y_pred.shape[:-1])
-    if not fits:
-        raise ValueError(
-            "example_weighted_crossentropy expects y_true with classes + "
-            "classes * classes columns (labels, then the flattened weight "
-            "tables) for y_pred's classes columns, their other axes equal. "
-            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
-        )
-    return y_true, y_pred
-
-
 @keras.saving.register_keras_serializable(package="lossgen")
 def example_weighted_crossentropy(y_true, y_pred):
     """Example-weighted crossentropy.
@@ -148,3 +104,47 @@ def make_example_weighted_crossentropy():
         package="lossgen", name=registered_name
     )
     return register(example_weighted_crossentropy_loss)
+
+
+def _prepare_inputs(y_true, y_pred):
+    """Cast the inputs to the compute dtype and line their ranks up, as Keras's
+    built-in losses do.
+
+    float16, bfloat16 and integer predictions are computed in float32 (in float16,
+    1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
+    stays float64. The targets take the same dtype.
+
+    Raises:
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    if ops.dtype(y_pred) != "float64":
+        y_pred = ops.cast(y_pred, "float32")
+    y_true = ops.cast(y_true, y_pred.dtype)
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    # (batch,) targets become (batch, 1).
+    if len(y_true.shape) == len(y_pred.shape) - 1:
+        y_true = ops.expand_dims(y_true, axis=-1)
+    if len(y_pred.shape) == 1:
+        y_true = ops.expand_dims(y_true, axis=-1)
+        y_pred = ops.expand_dims(y_pred, axis=-1)
+    true_width, pred_width = y_true.shape[-1], y_pred.shape[-1]
+    width_fits = None in (true_width, pred_width) or true_width == pred_width * (
+        1 + pred_width
+    )
+    fits = width_fits and _fits(y_true.shape[:-1], y_pred.shape[:-1])
+    if not fits:
+        raise ValueError(
+            "example_weighted_crossentropy expects y_true with classes + "
+            "classes * classes columns (labels, then the flattened weight "
+            "tables) for y_pred's classes columns, their other axes equal. "
+            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
+        )
+    return y_true, y_pred
+
+
+def _fits(shape, expected):
+    """Whether two shapes are equal wherever both are known (`None` is unknown)."""
+    return len(shape) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(shape, expected, strict=True)
+    )
