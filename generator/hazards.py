@@ -20,6 +20,7 @@ from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, child
 from generator.loader import LoadedSpec
 from generator.lower import program
 from generator.numeric import environment, value
+from generator.shapes import PARAMETER_AXES, parameter_shape
 
 EXP_LIMIT = 88.0
 """exp(x) overflows float32 above about 88.7."""
@@ -174,9 +175,11 @@ def _wrong_parameter_sizes(item: LoadedSpec, env: dict) -> list[str]:
     classes = np.shape(env["y_pred"])[-1]
     found = []
     for name, param in item.spec.parameters.items():
+        if param.type not in PARAMETER_AXES:
+            continue
         shape = np.shape(env[name])
-        expected = (classes,) if param.type == "vector" else (classes, classes)
-        if param.type in ("vector", "matrix") and shape != expected:
+        expected = parameter_shape(param.type, classes)
+        if shape != expected:
             size = f"{shape[0]} entries" if param.type == "vector" else f"shape {shape}"
             found.append(
                 f"parameter `{name}` has {size}, but y_pred has {classes} classes (its last axis), so it needs"

@@ -189,22 +189,19 @@ _LAYOUT_PAGES = {
 }
 """The layouts in words, for the reference pages."""
 
-_ARRAY_SHAPES = {
-    "vector": ("(classes,)", "one value per class"),
-    "matrix": ("(classes, classes)", "one row per class and one column per class"),
-}
+_ARRAY_WORDS = {"vector": "one value per class", "matrix": "one row per class and one column per class"}
 
 
 def inputs_view(spec: LossSpec) -> InputsView:
     arrays = tuple(
         ArrayParamView(name, shape, _string_parts(f"{spec.name}: `{name}` must have {words}, shape {shape} with "))
         for name, p in spec.parameters.items()
-        if p.type in _ARRAY_SHAPES
-        for shape, words in [_ARRAY_SHAPES[p.type]]
+        if p.type in shapes.PARAMETER_AXES
+        for shape, words in [(_tuple_literal(list(shapes.PARAMETER_AXES[p.type])), _ARRAY_WORDS[p.type])]
     )
-    expected = LAYOUTS[layout(spec)]
-    page = _LAYOUT_PAGES[layout(spec)]
-    if layout(spec) == "same" and spec.inputs.y_true.kind in ("real", "nonnegative", "binary", "signed"):
+    kind = layout(spec)
+    page = _LAYOUT_PAGES[kind]
+    if kind == "same" and spec.inputs.y_true.kind in shapes.ONE_COLUMN_TARGETS:
         page += (
             " As in Keras's built-in losses, a trailing axis of size 1 is dropped from the input of"
             " higher rank, or added to a `(batch,)` one, so `(batch,)` targets work with a `Dense(1)` head."
@@ -213,8 +210,8 @@ def inputs_view(spec: LossSpec) -> InputsView:
     if arrays:
         names = " and ".join(f"`{a.name}`" for a in arrays)
         page += f" {names} must fit the class count (the last axis of `y_pred`), or the first call raises one."
-    message = _string_parts(f"{spec.name} expects {expected}. ")
-    return InputsView(layout(spec), message, page, spec.inputs.pixels, arrays)
+    message = _string_parts(f"{spec.name} expects {LAYOUTS[kind]}. ")
+    return InputsView(kind, message, page, spec.inputs.pixels, arrays)
 
 
 def _string_parts(text: str, width: int = 64) -> tuple[str, ...]:
@@ -309,23 +306,30 @@ def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
     return steps + extra, result
 
 
-def body(item: LoadedSpec) -> tuple[str, ...]:
+def code_program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
+    """The program the generated code computes: :func:`program` optimised
+    (:mod:`generator.optimize`), with constant tensors in the compute dtype."""
+    return _in_compute_dtype(item.spec, *optimize(*program(item), item.spec))
+
+
+def body(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
     """The function body after the inputs are prepared (``_function.py.jinja``): one line
-    per step of the optimised program (:mod:`generator.optimize`), then the result."""
-    steps, result = _in_compute_dtype(item.spec, *optimize(*program(item), item.spec))
+    per step of the :func:`code_program`, then the result."""
     lines = []
-    if any("num_classes" in _calls(node) for _, node in [*steps, ("", result)]):
+    if "num_classes" in _program_calls(steps, result):
         lines.append("num_classes = ops.shape(y_pred)[-1]")
     lines += [f"{name} = {emit.code(node)}" for name, node in steps]
     lines.append(f"return {emit.code(result)}")
     return tuple(lines)
 
 
-def helpers(item: LoadedSpec) -> tuple[str, ...]:
-    """The module-level helper functions the code of the loss calls, sorted."""
-    steps, result = program(item)
-    used = set().union(*(_calls(node) for _, node in [*steps, ("", result)]))
-    return tuple(sorted({FUNCTIONS[fn].helper for fn in used} - {""}))
+def helpers(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
+    """The module-level helper functions the code of the program calls, sorted."""
+    return tuple(sorted({FUNCTIONS[fn].helper for fn in _program_calls(steps, result)} - {""}))
+
+
+def _program_calls(steps: list[tuple[str, Node]], result: Node) -> set[str]:
+    return set().union(*(_calls(node) for _, node in [*steps, ("", result)]))
 
 
 def _reads_data(node: Node, data: set[str]) -> bool:
@@ -545,6 +549,7 @@ def _published(example: Example) -> str:
 
 def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     spec = item.spec
+    code = code_program(item)
     params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
     names = [p.name for p in params]
     factory = f"make_{spec.name}"
@@ -622,8 +627,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
         returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
         inputs=inputs_view(spec),
-        helpers=helpers(item),
-        body=body(item),
+        helpers=helpers(*code),
+        body=body(*code),
         dtype_text=DTYPE_TEXT,
         latex=latex(item),
         weighting_text=weighting_text,

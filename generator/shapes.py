@@ -12,6 +12,20 @@ from generator.spec import LossSpec
 SPATIAL = (2, 3)
 """Height and width of the images for losses whose inputs are per pixel."""
 
+ONE_COLUMN_TARGETS = ("real", "nonnegative", "binary", "signed")
+"""Target kinds a user may give as one column, ``(batch,)`` or ``(batch, 1)``, with a
+``Dense(1)`` head: one number per sample rather than a row per sample."""
+
+PARAMETER_AXES = {"vector": ("classes",), "matrix": ("classes", "classes")}
+"""The shape a vector or matrix parameter must have, axis by axis, in classes (the last
+axis of ``y_pred``): the generated code checks it, the hazard finder names it."""
+
+
+def parameter_shape(kind: str, classes: int) -> tuple[int, ...]:
+    """The shape a ``vector`` or ``matrix`` parameter must have for ``classes`` classes."""
+    return tuple(classes for _ in PARAMETER_AXES[kind])
+
+
 _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from conftest import SPECS, catalog_names
 
-from generator import lower, numeric, samples
+from generator import lower, numeric, samples, shapes
 from generator.checker import forms_of, import_path
 from generator.loader import load_spec
 from generator.pipeline import build
@@ -35,8 +35,6 @@ REFERENCE_TOL = 1e-5
 """float32 values against the float64 evaluation of the spec."""
 FLOAT64_TOL = 1e-9
 """float64 values against the float64 evaluation: float32 arithmetic is ~1e-7 off."""
-
-ONE_COLUMN_KINDS = ("real", "nonnegative", "binary", "signed")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +66,7 @@ def _target_variants(item) -> dict[str, tuple[int, object]]:
         return {"labels": (samples.classes(spec), rng.integers(0, samples.classes(spec), (N, 1)))}
     if spec.inputs.pixels or spec.task == "ranking" or spec.inputs.y_pred.kind in ("embedding", "box"):
         return {}
-    if layout in ("same", "broadcast", "double") and kind in ONE_COLUMN_KINDS:
+    if layout in ("same", "broadcast", "double") and kind in shapes.ONE_COLUMN_TARGETS:
         has_vector = any(p.type == "vector" for p in spec.parameters.values())
         width = samples.classes(spec) if has_vector else 1
         column = samples.targets(spec, rng, batch=N, width=1)

@@ -130,7 +130,7 @@ def _prepare_inputs(y_true, y_pred):
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)
-    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    true_shape, pred_shape = y_true.shape, y_pred.shape
     # (batch,) targets become (batch, 1).
     if len(y_true.shape) == len(y_pred.shape) - 1:
         y_true = ops.expand_dims(y_true, axis=-1)
@@ -147,7 +147,8 @@ def _prepare_inputs(y_true, y_pred):
             "example_weighted_crossentropy expects y_true with classes + "
             "classes * classes columns (labels, then the flattened weight "
             "tables) for y_pred's classes columns, their other axes equal. "
-            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
+            f"Received: y_true.shape={tuple(true_shape)}, "
+            f"y_pred.shape={tuple(pred_shape)}"
         )
     return y_true, y_pred
 

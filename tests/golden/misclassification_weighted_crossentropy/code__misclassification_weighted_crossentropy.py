@@ -41,7 +41,7 @@ def misclassification_weighted_crossentropy(
     y_true, y_pred = _prepare_inputs(y_true, y_pred)
     classes = y_pred.shape[-1]
     weights = ops.convert_to_tensor(weights, dtype=y_pred.dtype)
-    if not _fits(tuple(weights.shape), (classes, classes)):
+    if not _fits(weights.shape, (classes, classes)):
         raise ValueError(
             "misclassification_weighted_crossentropy: `weights` must have one"
             " row per class and one column per class, shape (classes, "
@@ -161,7 +161,7 @@ def _prepare_inputs(y_true, y_pred):
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)
-    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    true_shape, pred_shape = y_true.shape, y_pred.shape
     # A trailing axis of size 1 is dropped from the input of higher rank, or added to
     # a (batch,) input, so that (batch,) targets work with a Dense(1) head.
     true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
@@ -184,7 +184,8 @@ def _prepare_inputs(y_true, y_pred):
         raise ValueError(
             "misclassification_weighted_crossentropy expects y_true and "
             "y_pred of the same shape. "
-            f"Received: y_true.shape={true_shape}, y_pred.shape={pred_shape}"
+            f"Received: y_true.shape={tuple(true_shape)}, "
+            f"y_pred.shape={tuple(pred_shape)}"
         )
     return y_true, y_pred
 
