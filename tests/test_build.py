@@ -55,25 +55,24 @@ def test_build_is_deterministic_across_runs_and_hash_seeds(tmp_path):
     assert trees[0] == trees[1]
 
 
-def test_build_does_not_import_keras_and_is_fast(tmp_path):
+def test_build_does_not_import_keras(tmp_path):
+    """The generator never imports a backend. How long it takes is `make bench`'s business
+    (`tools/bench.py` times `lossgen build`): a busy machine must not fail a test."""
     script = textwrap.dedent(
         f"""
-        import sys, time
-        start = time.perf_counter()
+        import sys
         from generator.cli import main
         try:
             main(["build", "--out", {str(tmp_path / "out")!r}])
         except SystemExit as exc:
             assert not exc.code, exc.code
-        elapsed = time.perf_counter() - start
         heavy = sorted(m for m in ("tensorflow", "keras", "jax", "torch") if m in sys.modules)
-        print(elapsed, ",".join(heavy) or "-")
+        print(",".join(heavy) or "-")
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
-    elapsed, heavy = result.stdout.split()
+    heavy = result.stdout.strip()
     assert heavy == "-", f"lossgen build imported {heavy}"
-    assert float(elapsed) < 2.0, f"lossgen build took {elapsed} s"
 
 
 def test_generated_code_is_ruff_clean(catalog_build):
