@@ -38,16 +38,44 @@ def update_goldens(request) -> bool:
     return request.config.getoption("--update-goldens")
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m generator ARGS`` in a fresh process, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict | None = None, fresh: bool = False
+) -> subprocess.CompletedProcess:
+    """Run ``lossgen ARGS`` as a user would, in ``cwd`` (default: the project root).
+
+    In this process by default, through click's ``CliRunner``: the same command objects,
+    exit status, stdout and stderr, without a new interpreter's start-up (and, for
+    ``check``, TensorFlow's). An exception the CLI lets escape is appended to stderr as the
+    traceback a fresh process would print, so "no traceback" assertions keep their meaning.
+    ``fresh=True`` runs ``python -m generator ARGS`` in a new process instead: for the smoke
+    test of each command and for what only a new interpreter shows (``PYTHONHASHSEED``)."""
+    if fresh:
+        return subprocess.run(
+            [sys.executable, "-m", "generator", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+    import traceback
+
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        result = CliRunner().invoke(cli, list(args), env=env, prog_name="lossgen")
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["lossgen", *args], result.exit_code, result.stdout, stderr)
 
 
 def catalog_names() -> list[str]:

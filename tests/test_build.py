@@ -49,7 +49,7 @@ def test_build_is_deterministic_across_runs_and_hash_seeds(tmp_path):
     trees = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}"
-        result = run_cli("build", "--out", str(out), env={"PYTHONHASHSEED": seed})
+        result = run_cli("build", "--out", str(out), env={"PYTHONHASHSEED": seed}, fresh=True)
         assert result.returncode == 0, result.stderr
         trees.append(_tree(out))
     assert trees[0] == trees[1]

@@ -1,10 +1,33 @@
-"""The CLI as a user runs it: a fresh process per command."""
+"""The CLI as a user runs it. Most tests drive the click commands in this process
+(conftest.run_cli); each command also runs once in a fresh process, as ``lossgen`` on a
+user's shell does (the smoke test below, and ``check`` in the starter test)."""
 
 from __future__ import annotations
 
 import ast
 
+import pytest
 from conftest import SPECS, catalog_names, run_cli
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("--version",), "lossgen, version"),
+        (("list",), "huber"),
+        (("generate", "huber", "--form", "function"), "def huber("),
+        (("build", "--out", "{tmp}/out"), "built"),
+        (("new", "smoke_loss", "-o", "{tmp}/smoke_loss.yaml"), "wrote"),
+    ],
+    ids=["version", "list", "generate", "build", "new"],
+)
+def test_each_command_runs_in_a_fresh_process(tmp_path, args, expected):
+    """``python -m generator`` (the entry point of the ``lossgen`` script) in a new
+    interpreter; ``check`` is run this way by test_new_writes_a_starter_that_passes_check."""
+    result = run_cli(*(a.format(tmp=tmp_path) for a in args), fresh=True)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_list_shows_every_catalog_loss_first_on_its_line():
@@ -47,7 +70,7 @@ def test_new_writes_a_starter_that_passes_check(tmp_path):
     assert spec.is_file()
     again = run_cli("new", "my_loss", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
-    checked = run_cli("check", str(spec), cwd=tmp_path)
+    checked = run_cli("check", str(spec), cwd=tmp_path, fresh=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 failed" in checked.stdout
 

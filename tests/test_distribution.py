@@ -55,7 +55,10 @@ these, one per-sample and one batch-level, it also runs the public ``model.fit``
 PER_SAMPLE = [name for name in catalog_names() if name not in BATCH_LEVEL]
 
 
-@pytest.fixture(scope="module")
+# Session scope, not module: under --dist loadgroup a worker interleaves other modules' tests
+# with this group's, and each interleaving tore a module fixture down and built it again
+# (the reload probe ran twice, 110 s each).
+@pytest.fixture(scope="session")
 def results(tmp_path_factory) -> dict[str, dict]:
     directory = tmp_path_factory.mktemp("distribution")
     command = [sys.executable, "-m", "generator.distribution_probe", str(directory), "--fit", *FIT_CHECKED]

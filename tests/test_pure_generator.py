@@ -117,7 +117,10 @@ class PureEnv:
         )
 
 
-@pytest.fixture(scope="module")
+# Session scope, not module: under --dist loadgroup a worker interleaves other modules' tests
+# with this group's, and each interleaving tore a module fixture down and built it again
+# (the reload probe ran twice, 110 s each).
+@pytest.fixture(scope="session")
 def pure(tmp_path_factory) -> PureEnv:
     root = tmp_path_factory.mktemp("pure") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, capture_output=True)

@@ -21,7 +21,10 @@ from generator.render import FORMS
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reload")]
 
 
-@pytest.fixture(scope="module")
+# Session scope, not module: under --dist loadgroup a worker interleaves other modules' tests
+# with this group's, and each interleaving tore a module fixture down and built it again
+# (the reload probe ran twice, 110 s each).
+@pytest.fixture(scope="session")
 def findings(tmp_path_factory):
     quiet_tensorflow()
     directory = tmp_path_factory.mktemp("reload")
