@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
-from generator import PACKAGE, __version__, pipeline, write
-from generator.errors import SpecErrors
-from generator.loader import load_directory
+from generator import PACKAGE, __version__
+from generator.codegen import pipeline, write
 from generator.resources import specs_dir
+from generator.spec.errors import SpecErrors
+from generator.spec.loader import load_directory
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -122,7 +123,7 @@ def check(spec: str, skip_reload: bool) -> None:
     # The checker takes gradients with TensorFlow, whatever backend the caller's shell
     # selects; this process is the CLI's own, so nothing else has imported Keras yet.
     os.environ["KERAS_BACKEND"] = "tensorflow"
-    from generator import checker  # imports Keras: only here
+    from generator.check import checker  # imports Keras: only here
 
     report = checker.run(item, reload=not skip_reload)
     click.echo(report.table())
@@ -136,7 +137,7 @@ def check(spec: str, skip_reload: bool) -> None:
 )
 def new(name: str, output: Path | None) -> None:
     """Write a commented starter spec NAME.yaml that passes `lossgen check` as it is."""
-    from generator import starter
+    from generator.codegen import starter
 
     try:
         text = starter.starter_spec(name)

@@ -84,7 +84,7 @@ def catalog_names() -> list[str]:
 
 def keras_twin_names() -> list[str]:
     """The catalog losses that have a Keras twin (``keras:`` in the spec)."""
-    from generator.loader import load_spec
+    from generator.spec.loader import load_spec
 
     return [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.keras is not None]
 
@@ -114,9 +114,9 @@ def spec_forms(tmp_path: Path, spec: Path):
     """The three forms of the spec at ``spec``, generated into ``tmp_path`` and imported
     under a module name of their own."""
     global _imported
-    from generator.checker import forms_of, import_path
-    from generator.loader import load_spec
-    from generator.pipeline import generate
+    from generator.check.checker import forms_of, import_path
+    from generator.codegen.pipeline import generate
+    from generator.spec.loader import load_spec
 
     _imported += 1
     item = load_spec(spec)
@@ -135,8 +135,8 @@ def assert_matches_reference(tmp_path: Path, name: str, params_label: str, refer
     (written in the tests from the loss's definition) on random batches, to 1e-5 relative."""
     import keras
 
-    from generator import samples
-    from generator.loader import load_spec
+    from generator.check import samples
+    from generator.spec.loader import load_spec
 
     spec = load_spec(SPECS / f"{name}.yaml").spec
     forms = catalog_forms(tmp_path, name)

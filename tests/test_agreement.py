@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from conftest import SPECS, catalog_names, keras_twin_names
 
-from generator import samples
-from generator.checker import forms_of, import_path
-from generator.loader import load_spec
-from generator.pipeline import build
+from generator.check import samples
+from generator.check.checker import forms_of, import_path
+from generator.codegen.pipeline import build
+from generator.spec.loader import load_spec
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -96,7 +96,7 @@ def test_keras_twins_are_not_trivially_equal_to_mse(built):
 def test_numpy_evaluator_used_for_plots_agrees_with_generated_code(built, name):
     """The plots are drawn from the formula evaluated with NumPy; they must show the same
     numbers as the generated Keras code."""
-    from generator.numeric import evaluate
+    from generator.check.numeric import evaluate
 
     item, forms = _forms(built, name)
     params = samples.parameter_sets(item.spec)["defaults"]

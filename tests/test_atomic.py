@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SPECS, run_cli
 
-from generator import write
-from generator.write import MARKER
+from generator.codegen import write
+from generator.codegen.write import MARKER
 
 CHANGED = "Changed by test_atomic: the average of squared differences"
 """The new build differs from the old one only in the summary of `mse` (6 files: its page, its four

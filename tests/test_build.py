@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SPECS, catalog_names, run_cli
 
-from generator.formatting import ruff_binary
-from generator.write import MARKER
+from generator.codegen.formatting import ruff_binary
+from generator.codegen.write import MARKER
 
 RUFF_RULES = "E,W,F,I,B,UP,N,C4,SIM"
 
@@ -129,8 +129,8 @@ def test_build_of_a_bad_catalog_leaves_previous_output_untouched(tmp_path):
 
 
 def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
-    from generator.loader import load_spec
-    from generator.plots import plot_files
+    from generator.site.plots import plot_files
+    from generator.spec.loader import load_spec
 
     items = [load_spec(SPECS / "huber.yaml"), load_spec(SPECS / "binary_focal.yaml")]
     first, second = plot_files(items), plot_files(items)
@@ -147,7 +147,7 @@ def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
 
 
 def test_every_catalog_spec_says_what_it_is_checked_against():
-    from generator.loader import load_spec
+    from generator.spec.loader import load_spec
 
     for name in catalog_names():
         spec = load_spec(SPECS / f"{name}.yaml").spec
@@ -156,7 +156,7 @@ def test_every_catalog_spec_says_what_it_is_checked_against():
 
 def test_every_catalog_spec_says_when_not_to_use_it():
     """Each reference page tells readers when the loss is the wrong choice."""
-    from generator.loader import load_spec
+    from generator.spec.loader import load_spec
 
     missing = [n for n in catalog_names() if not load_spec(SPECS / f"{n}.yaml").spec.avoid_when]
     assert not missing, f"no avoid_when: {', '.join(missing)}"
@@ -168,8 +168,8 @@ def test_every_formula_renders_with_katex():
     import json
     import shutil
 
-    from generator import lower
-    from generator.loader import load_spec
+    from generator.codegen import lower
+    from generator.spec.loader import load_spec
 
     katex = ROOT / "node_modules" / "katex"
     node = shutil.which("node")

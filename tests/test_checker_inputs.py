@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, SPECS, spec_forms
 
-from generator import checker, hazards, lower, samples
-from generator.loader import load_spec
+from generator.check import checker, hazards, samples
+from generator.codegen import lower
+from generator.spec.loader import load_spec
 
 pytestmark = pytest.mark.tensorflow_only
 

@@ -61,7 +61,7 @@ PER_SAMPLE = [name for name in catalog_names() if name not in BATCH_LEVEL]
 @pytest.fixture(scope="session")
 def results(tmp_path_factory) -> dict[str, dict]:
     directory = tmp_path_factory.mktemp("distribution")
-    command = [sys.executable, "-m", "generator.distribution_probe", str(directory), "--fit", *FIT_CHECKED]
+    command = [sys.executable, "-m", "generator.check.probes.distribution", str(directory), "--fit", *FIT_CHECKED]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
     run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False)
     if run.returncode != 0:

@@ -9,9 +9,9 @@ import types
 import numpy as np
 import pytest
 
-from generator import emit
-from generator.formula import FormulaError, Scope, parse
-from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.formula import emit
+from generator.formula.tree import FormulaError, Scope, parse
+from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 
 SCOPE = Scope(
     {"a": "param", "b": "param", "c": "param", "y_true": "input", "y_pred": "input", "flag": "param"},

@@ -38,13 +38,13 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from generator import emit
-from generator.errors import SpecErrors
-from generator.formula import FormulaError, Scope, parse
-from generator.loader import LoadedSpec, load_spec
-from generator.pipeline import generate
-from generator.semantics import class_name
-from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.codegen.pipeline import generate
+from generator.formula import emit
+from generator.formula.tree import FormulaError, Scope, parse
+from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.spec.errors import SpecErrors
+from generator.spec.loader import LoadedSpec, load_spec
+from generator.spec.semantics import class_name
 
 # ---------------------------------------------------------------- settings
 
@@ -235,7 +235,7 @@ def run_function_form(folder: Path, path: Path) -> np.ndarray:
     default parameters, on small float32 arrays; return the per-sample losses."""
     import keras
 
-    from generator import samples
+    from generator.check import samples
 
     item = load_spec(path)
     forms = spec_forms(folder, path)

@@ -7,9 +7,9 @@ import difflib
 import pytest
 from conftest import ROOT, SPECS
 
-from generator import lower, render
-from generator.formatting import format_files
-from generator.loader import load_spec
+from generator.codegen import lower, render
+from generator.codegen.formatting import format_files
+from generator.spec.loader import load_spec
 
 GOLDEN = ROOT / "tests" / "golden"
 SPECS_WITH_GOLDENS = [

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generator.hazards import explain, explain_error
-from generator.loader import load_spec
+from generator.check.hazards import explain, explain_error
+from generator.spec.loader import load_spec
 
 HEADER = """\
 name: {name}
@@ -93,7 +93,7 @@ def test_every_catalog_loss_is_safe_at_its_edge_inputs():
     """The explainer finds nothing unsafe in the catalog's formulas at their edge batches."""
     from conftest import SPECS, catalog_names
 
-    from generator import samples
+    from generator.check import samples
 
     for name in catalog_names():
         item = load_spec(SPECS / f"{name}.yaml")

@@ -6,7 +6,7 @@ import subprocess
 
 from conftest import ROOT
 
-from generator.formatting import ruff_binary
+from generator.codegen.formatting import ruff_binary
 
 
 def test_project_code_is_ruff_clean_and_formatted():

@@ -4,7 +4,7 @@ For each catalog spec whose ``y_pred`` has ``logits_when``, with that flag true 
 other parameters at their defaults, then all changed), float32 logits covering [-30, 30]
 go through the generated function form, eagerly and as graph compilers run it (see
 :func:`compiled`). The reference is the float64 evaluation of the spec
-(``generator.numeric``) on the same float32 inputs cast to float64, with the float
+(``generator.check.numeric``) on the same float32 inputs cast to float64, with the float
 parameters rounded to float32 as well, since that is all the float32 computation receives.
 Every sample must satisfy ``|f32 - f64| <= 1e-6 * |f64|``. Differences below float32's
 smallest normal number (about 1.2e-38) always pass: float32 holds values that small only
@@ -33,8 +33,8 @@ import numpy as np
 import pytest
 from conftest import SPECS, catalog_forms, catalog_names
 
-from generator import numeric, samples
-from generator.loader import load_spec
+from generator.check import numeric, samples
+from generator.spec.loader import load_spec
 
 RTOL = 1e-6
 TINY = float(np.finfo(np.float32).tiny)
@@ -63,7 +63,7 @@ def logit_rows(width: int, seed: int = 0) -> np.ndarray:
 def batch(spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(y_true, y_pred)`` in float32: the logit rows, each repeated with targets of the
     spec's kind. Class targets (one-hot rows or integer labels): every class, for each
-    row. Binary targets: all 0, all 1, random 0/1 (``generator.samples``) and random soft
+    row. Binary targets: all 0, all 1, random 0/1 (``generator.check.samples``) and random soft
     targets in [0, 1]."""
     rng = np.random.default_rng(seed)
     width = samples.classes(spec)

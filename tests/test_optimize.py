@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from conftest import SPECS, catalog_names
 
-from generator import emit, samples
-from generator.loader import load_spec
-from generator.lower import program
-from generator.numeric import environment, value
-from generator.optimize import optimize
+from generator.check import samples
+from generator.check.numeric import environment, value
+from generator.codegen.lower import program
+from generator.formula import emit
+from generator.formula.optimize import optimize
+from generator.spec.loader import load_spec
 
 HEADER = """\
 name: probe

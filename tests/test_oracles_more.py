@@ -4,7 +4,7 @@ Each reference is written here from the loss's published definition (the paper o
 library named in the spec), not by translating the spec's formula: per-class weights are
 looked up by index, margins are applied to the true class's entry, pairs are counted in
 plain loops. The references receive ``y_true`` and ``y_pred`` as made by
-``generator.samples`` for the spec's input kinds, and the parameters as keywords.
+``generator.check.samples`` for the spec's input kinds, and the parameters as keywords.
 """
 
 from __future__ import annotations
@@ -361,8 +361,8 @@ def test_tversky_follows_the_paper_and_keras_3_15_1_with_alpha_and_beta_swapped(
     uses it; its changed parameters are equal, so they would not notice the swap)."""
     import keras
 
-    from generator import samples
-    from generator.loader import load_spec
+    from generator.check import samples
+    from generator.spec.loader import load_spec
 
     spec = load_spec(SPECS / "tversky.yaml").spec
     forms = catalog_forms(tmp_path, "tversky")

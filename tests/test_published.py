@@ -12,7 +12,7 @@ from conftest import SPECS, catalog_names, run_cli, spec_forms
 
 
 def _with_examples() -> list[str]:
-    from generator.loader import load_spec
+    from generator.spec.loader import load_spec
 
     return [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.examples]
 
@@ -28,7 +28,7 @@ def _with_examples() -> list[str]:
     ],
 )
 def test_published_tolerance_is_half_the_last_printed_digit(value, tolerance):
-    from generator.checker import published_tolerance
+    from generator.check.checker import published_tolerance
 
     assert published_tolerance(value) == pytest.approx(tolerance, rel=1e-9)
 
@@ -39,8 +39,8 @@ def test_the_catalog_carries_published_values():
 
 @pytest.mark.parametrize("name", _with_examples())
 def test_catalog_loss_reproduces_its_published_values(tmp_path, name):
-    from generator.checker import check_examples
-    from generator.loader import load_spec
+    from generator.check.checker import check_examples
+    from generator.spec.loader import load_spec
 
     item = load_spec(SPECS / f"{name}.yaml")
     results = check_examples(item, spec_forms(tmp_path, SPECS / f"{name}.yaml"))
@@ -70,7 +70,7 @@ def test_every_catalog_spec_has_an_oracle():
     import test_oracles_structured
     import test_references
 
-    from generator.loader import load_spec
+    from generator.spec.loader import load_spec
 
     references = set()
     for module in (test_oracles_metric, test_oracles_more, test_oracles_structured, test_references):

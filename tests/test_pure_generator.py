@@ -48,9 +48,9 @@ from conftest import ROOT, SPECS, catalog_names
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from generator import pipeline, starter
-from generator.loader import load_directory
-from generator.write import MARKER
+from generator.codegen import pipeline, starter
+from generator.codegen.write import MARKER
+from generator.spec.loader import load_directory
 
 pytestmark = pytest.mark.xdist_group("pure_generator")
 

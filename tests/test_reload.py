@@ -13,10 +13,10 @@ import textwrap
 import pytest
 from conftest import SPECS, catalog_names
 
-from generator.checker import quiet_tensorflow, run_probe, save_models, write_modules
-from generator.loader import load_spec
-from generator.pipeline import generate
-from generator.render import FORMS
+from generator.check.checker import quiet_tensorflow, run_probe, save_models, write_modules
+from generator.codegen.pipeline import generate
+from generator.codegen.render import FORMS
+from generator.spec.loader import load_spec
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reload")]
 

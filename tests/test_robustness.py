@@ -13,8 +13,8 @@ from conftest import BATCH_LEVEL, SPECS, catalog_names, spec_forms
 
 @pytest.mark.parametrize("name", catalog_names())
 def test_robustness_row(tmp_path, name):
-    from generator import checker
-    from generator.loader import load_spec
+    from generator.check import checker
+    from generator.spec.loader import load_spec
 
     checker.quiet_tensorflow()
     item = load_spec(SPECS / f"{name}.yaml")
@@ -37,8 +37,8 @@ def test_mask_check_fails_when_the_mask_is_lost(tmp_path, monkeypatch):
     every step counts, and the check must say the loss no longer equals the masked mean."""
     import keras
 
-    from generator import checker
-    from generator.loader import load_spec
+    from generator.check import checker
+    from generator.spec.loader import load_spec
 
     item = load_spec(SPECS / "mse.yaml")
     forms = spec_forms(tmp_path, SPECS / "mse.yaml")

@@ -23,10 +23,12 @@ import numpy as np
 import pytest
 from conftest import SPECS, catalog_names
 
-from generator import lower, numeric, samples, shapes
-from generator.checker import forms_of, import_path
-from generator.loader import load_spec
-from generator.pipeline import build
+from generator.check import numeric, samples
+from generator.check.checker import forms_of, import_path
+from generator.codegen import lower
+from generator.codegen.pipeline import build
+from generator.spec import shapes
+from generator.spec.loader import load_spec
 
 N = 16
 TOL = 1e-6

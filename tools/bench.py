@@ -45,11 +45,11 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import samples  # noqa: E402
-from generator.checker import forms_of, import_path, quiet_tensorflow  # noqa: E402
-from generator.loader import LoadedSpec, load_directory  # noqa: E402
-from generator.pipeline import generate  # noqa: E402
-from generator.write import write_file  # noqa: E402
+from generator.check import samples  # noqa: E402
+from generator.check.checker import forms_of, import_path, quiet_tensorflow  # noqa: E402
+from generator.codegen.pipeline import generate  # noqa: E402
+from generator.codegen.write import write_file  # noqa: E402
+from generator.spec.loader import LoadedSpec, load_directory  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 BIN = Path(sys.executable).parent

@@ -25,9 +25,9 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.loader import load_directory  # noqa: E402
-from generator.plots import PALETTES, style, to_svg  # noqa: E402
-from generator.write import write_file  # noqa: E402
+from generator.codegen.write import write_file  # noqa: E402
+from generator.site.plots import PALETTES, style, to_svg  # noqa: E402
+from generator.spec.loader import load_directory  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 NOTES = ROOT / "benchmarks" / "notes.yaml"

@@ -1,6 +1,6 @@
 """Draw each loss's curve and gradient as SVG, for the reference pages.
 
-Values come from :mod:`generator.numeric` (NumPy; no TensorFlow). Each plot is drawn
+Values come from :mod:`generator.check.numeric` (NumPy; no TensorFlow). Each plot is drawn
 twice, for the light and the dark palette. Output is deterministic: fixed hash salt, no
 dates, text kept as text.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.loader import LoadedSpec
-from generator.numeric import evaluate
-from generator.spec import LossSpec, Parameter
+from generator.check.numeric import evaluate
+from generator.spec.loader import LoadedSpec
+from generator.spec.schema import LossSpec, Parameter
 
 POINTS = 301
 PALETTES = {

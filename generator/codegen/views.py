@@ -1,7 +1,7 @@
 """The render model: frozen plain data that templates print without computing anything.
 
 Every string here is final: Python source, LaTeX or Markdown, produced by
-:mod:`generator.lower`.
+:mod:`generator.codegen.lower`.
 """
 
 from __future__ import annotations

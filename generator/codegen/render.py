@@ -9,7 +9,7 @@ from functools import cache
 
 import jinja2
 
-from generator.model import CatalogView, LossView, ToolView
+from generator.codegen.views import CatalogView, LossView, ToolView
 from generator.resources import templates_dir
 
 FORMS = ("function", "factory", "class")

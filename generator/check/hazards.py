@@ -15,12 +15,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from generator import emit
-from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, children
-from generator.loader import LoadedSpec
-from generator.lower import program
-from generator.numeric import environment, value
-from generator.shapes import PARAMETER_AXES, parameter_shape
+from generator.check.numeric import environment, value
+from generator.codegen.lower import program
+from generator.formula import emit
+from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, children
+from generator.spec.loader import LoadedSpec
+from generator.spec.shapes import PARAMETER_AXES, parameter_shape
 
 EXP_LIMIT = 88.0
 """exp(x) overflows float32 above about 88.7."""

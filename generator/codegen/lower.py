@@ -10,10 +10,8 @@ from __future__ import annotations
 import math
 import textwrap
 
-from generator import PACKAGE, emit, shapes
-from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, call, children, rebuild
-from generator.loader import LoadedSpec
-from generator.model import (
+from generator import PACKAGE
+from generator.codegen.views import (
     ArrayParamView,
     CatalogEntry,
     CatalogView,
@@ -27,10 +25,14 @@ from generator.model import (
     TaskGroup,
     ToolView,
 )
-from generator.optimize import optimize
-from generator.semantics import class_name
-from generator.spec import Example, LossSpec, Parameter
-from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.formula import emit
+from generator.formula.optimize import optimize
+from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, call, children, rebuild
+from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.spec import shapes
+from generator.spec.loader import LoadedSpec
+from generator.spec.schema import Example, LossSpec, Parameter
+from generator.spec.semantics import class_name
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
@@ -308,7 +310,7 @@ def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
 
 def code_program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
     """The program the generated code computes: :func:`program` optimised
-    (:mod:`generator.optimize`), with constant tensors in the compute dtype."""
+    (:mod:`generator.formula.optimize`), with constant tensors in the compute dtype."""
     return _in_compute_dtype(item.spec, *optimize(*program(item), item.spec))
 
 

@@ -2,7 +2,7 @@
 backend: evaluate a generated module's function and subclass forms on the checker's
 random batches and print the values as one JSON line.
 
-Usage: ``python -m generator.backend_probe SPEC MODULE``.
+Usage: ``python -m generator.check.probes.backend SPEC MODULE``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import numpy as np
 def main(spec_path: str, module_path: str) -> None:
     import keras
 
-    from generator import samples
-    from generator.checker import forms_of, import_path
-    from generator.loader import load_spec
+    from generator.check import samples
+    from generator.check.checker import forms_of, import_path
+    from generator.spec.loader import load_spec
 
     item = load_spec(spec_path)
     forms = forms_of(import_path(module_path, f"lossgen_backend_{item.name}"), item)

@@ -1,6 +1,6 @@
 """Run in a fresh Python process by the checker: load saved models and report.
 
-Usage: ``python -m generator.reload_probe MANIFEST.json``; prints one JSON line, a list
+Usage: ``python -m generator.check.probes.reload MANIFEST.json``; prints one JSON line, a list
 of findings ``{"spec", "form", "ok", "detail"}``.
 
 For the factory form it also proves that a reload is never silently wrong: loading
@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from generator.checker import import_path
+from generator.check.checker import import_path
 
 
 def _evaluate(model, case) -> float:

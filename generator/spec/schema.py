@@ -1,7 +1,7 @@
 """The spec model: what a loss spec file may contain, validated strictly by pydantic.
 
 Unknown keys are errors. Checks that need more than one field (formula names, parameter
-defaults against their bounds, weighting references) live in :mod:`generator.semantics`
+defaults against their bounds, weighting references) live in :mod:`generator.spec.semantics`
 so that every message can point at the exact field.
 """
 

@@ -2,7 +2,7 @@
 
 Formulas are Python expression syntax, parsed with :mod:`ast` and never executed. Only
 numbers, known names, arithmetic, comparisons, ``a if flag else b`` on a boolean
-parameter and calls to the whitelisted functions of :mod:`generator.vocabulary` are
+parameter and calls to the whitelisted functions of :mod:`generator.formula.vocabulary` are
 accepted; everything else is a :class:`FormulaError` naming the construct and its column.
 """
 
@@ -14,7 +14,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
-from generator.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 
 MAX_LENGTH = 2000
 """Longest formula text accepted, in characters."""

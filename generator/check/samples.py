@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.shapes import SPATIAL
-from generator.shapes import input_shape as input_shape  # re-exported: the checker's model
-from generator.shapes import output_layers as output_layers  # re-exported: the checker's model
-from generator.spec import LossSpec, Parameter
+from generator.spec.schema import LossSpec, Parameter
+from generator.spec.shapes import SPATIAL
+from generator.spec.shapes import input_shape as input_shape  # re-exported: the checker's model
+from generator.spec.shapes import output_layers as output_layers  # re-exported: the checker's model
 
 BATCH = 8
 FEATURES = 4

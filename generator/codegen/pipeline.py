@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator import formatting, lower, render, write
-from generator.errors import SpecError, SpecErrors
-from generator.loader import LoadedSpec, load_directory, load_spec
+from generator.codegen import formatting, lower, render, write
 from generator.resources import specs_dir
+from generator.spec.errors import SpecError, SpecErrors
+from generator.spec.loader import LoadedSpec, load_directory, load_spec
 
 
 def resolve(ref: str) -> LoadedSpec:
@@ -36,7 +36,7 @@ def generate_files(items: list[LoadedSpec], plots: bool = False) -> dict[str, st
     files = render.catalog_files(views, lower.catalog_view(items), lower.tool_view())
     files = formatting.format_files(files)
     if plots:
-        from generator.plots import plot_files
+        from generator.site.plots import plot_files
 
         files.update(plot_files(items))
     return dict(sorted(files.items()))

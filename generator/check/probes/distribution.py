@@ -2,7 +2,7 @@
 of a spec's subclass form (default parameters, default ``sum_over_batch_size`` reduction)
 on one device, and under ``tf.distribute.MirroredStrategy`` over two logical CPU devices.
 
-Usage: ``python -m generator.distribution_probe DIRECTORY [--fit NAME ...] [--specs SPEC ...]``
+Usage: ``python -m generator.check.probes.distribution DIRECTORY [--fit NAME ...] [--specs SPEC ...]``
 (every catalog spec unless ``--specs``; a SPEC is a catalog name or a path). Generated
 modules go to DIRECTORY; stdout gets one JSON line per spec with the raw measurements, or
 with ``error`` when the spec could not be probed; the checker and the test compare them.
@@ -43,11 +43,12 @@ tf.config.set_logical_device_configuration(_CPU, [tf.config.LogicalDeviceConfigu
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from generator import lower, samples  # noqa: E402
-from generator.checker import _data, _model, import_path, quiet_tensorflow  # noqa: E402
-from generator.loader import load_directory  # noqa: E402
-from generator.pipeline import generate, resolve  # noqa: E402
+from generator.check import samples  # noqa: E402
+from generator.check.checker import _data, _model, import_path, quiet_tensorflow  # noqa: E402
+from generator.codegen import lower  # noqa: E402
+from generator.codegen.pipeline import generate, resolve  # noqa: E402
 from generator.resources import specs_dir  # noqa: E402
+from generator.spec.loader import load_directory  # noqa: E402
 
 BATCH = 32
 """The global batch: all the data, one step, split 16 + 16 over the replicas."""

@@ -30,9 +30,9 @@ from __future__ import annotations
 import math
 import operator
 
-from generator.formula import Binary, Call, Cond, Node, Num, Ref, Unary, children, rebuild, refs
-from generator.spec import LossSpec
-from generator.vocabulary import INPUTS
+from generator.formula.tree import Binary, Call, Cond, Node, Num, Ref, Unary, children, rebuild, refs
+from generator.formula.vocabulary import INPUTS
+from generator.spec.schema import LossSpec
 
 Program = tuple[list[tuple[str, Node]], Node]
 

@@ -3,7 +3,7 @@
 Every problem becomes a :class:`~generator.errors.SpecError` with the file, the line and
 column of the offending field, and a message in plain words. Nothing here executes spec
 text: YAML is read with the safe round-trip loader, formulas are parsed by
-:mod:`generator.formula`.
+:mod:`generator.formula.tree`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from generator import semantics
-from generator.errors import SpecError, SpecErrors, field_path
-from generator.spec import (
+from generator.spec import semantics
+from generator.spec.errors import SpecError, SpecErrors, field_path
+from generator.spec.schema import (
     ClassWeighting,
     ConfusionWeighting,
     Example,

@@ -3,7 +3,7 @@ the edges (also in float16 and bfloat16, and for one mixed-precision training st
 weighs samples as Keras documents, takes what users pass (targets of either rank, float64,
 and a clear ValueError for shapes and parameters that cannot fit), reproduces its published
 values and survives a save and reload in a fresh process. Failures are explained by
-:mod:`generator.hazards`; an exception in any check is a failing row (:func:`guarded`).
+:mod:`generator.check.hazards`; an exception in any check is a failing row (:func:`guarded`).
 
 This is the only part of the package that imports Keras (and TensorFlow, for gradients).
 """
@@ -28,10 +28,11 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from generator import hazards, lower, numeric, pipeline, samples
-from generator.loader import LoadedSpec
-from generator.render import FORMS
-from generator.semantics import ROW_KINDS
+from generator.check import hazards, numeric, samples
+from generator.codegen import lower, pipeline
+from generator.codegen.render import FORMS
+from generator.spec.loader import LoadedSpec
+from generator.spec.semantics import ROW_KINDS
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -817,7 +818,7 @@ def check_backends(item: LoadedSpec, forms: Forms, module: Path) -> list[Result]
             results.append(Result(f"same values on {backend}", True, f"skipped: {backend} is not installed"))
             continue
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        command = [sys.executable, "-m", "generator.backend_probe", str(item.path), str(module)]
+        command = [sys.executable, "-m", "generator.check.probes.backend", str(item.path), str(module)]
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             last = died_of(done.stderr)
@@ -869,7 +870,7 @@ def check_distribution(item: LoadedSpec, directory: Path) -> list[Result]:
     single-device loss and weights; a batch-level one cannot (no replica sees the whole
     batch) and must give the mean of what each half of the batch gives on its own."""
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-m", "generator.distribution_probe", str(directory), "--specs", str(item.path)]
+    command = [sys.executable, "-m", "generator.check.probes.distribution", str(directory), "--specs", str(item.path)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     name = "MirroredStrategy over 2 devices equals 1 device"
@@ -903,7 +904,7 @@ def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
     path = directory / "manifest.json"
     path.write_text(json.dumps(manifests), encoding="utf-8")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-m", "generator.reload_probe", str(path)]
+    command = [sys.executable, "-m", "generator.check.probes.reload", str(path)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"the reload probe failed: {died_of(result.stderr)}")
@@ -972,7 +973,7 @@ def error_cause(item: LoadedSpec) -> str | None:
 def guarded(item: LoadedSpec, title: str, check: Callable[[], list[Result]]) -> list[Result]:
     """The rows of ``check()``; when it raises (in the loss, in Keras, in a probe), one
     failing row named ``title`` instead, with the exception in one line and its cause
-    in the formula where :mod:`generator.hazards` finds one, so the other checks still run."""
+    in the formula where :mod:`generator.check.hazards` finds one, so the other checks still run."""
     try:
         return check()
     except Exception as exc:  # noqa: BLE001 - every exception is a finding, never a traceback

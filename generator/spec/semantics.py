@@ -14,9 +14,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from generator.formula import FormulaError, Node, Scope, parse, refs
-from generator.spec import LossSpec, Parameter
-from generator.vocabulary import FUNCTIONS, INPUTS, RESERVED
+from generator.formula.tree import FormulaError, Node, Scope, parse, refs
+from generator.formula.vocabulary import FUNCTIONS, INPUTS, RESERVED
+from generator.spec.schema import LossSpec, Parameter
 
 # \Z, not $: `$` also matches before a final newline, and "name\n" would reach the code.
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*\Z")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generator.render import environment
-from generator.semantics import SNAKE
+from generator.codegen.render import environment
+from generator.spec.semantics import SNAKE
 
 
 def starter_spec(name: str) -> str:

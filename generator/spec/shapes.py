@@ -7,7 +7,7 @@ pages and modules (``lower``), and the checker builds the same model from them (
 
 from __future__ import annotations
 
-from generator.spec import LossSpec
+from generator.spec.schema import LossSpec
 
 SPATIAL = (2, 3)
 """Height and width of the images for losses whose inputs are per pixel."""

@@ -6,8 +6,8 @@ no others. Neither evaluates anything.
 
 from __future__ import annotations
 
-from generator.formula import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
-from generator.vocabulary import ATOM, FUNCTIONS, LOW, MUL, POW, SUM
+from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
+from generator.formula.vocabulary import ATOM, FUNCTIONS, LOW, MUL, POW, SUM
 
 # Python precedence levels used by the code printer (higher binds tighter).
 _PY_COND = 1
