@@ -44,7 +44,7 @@ from generator.formula.tree import FormulaError, Scope, parse
 from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 from generator.spec.errors import SpecErrors
 from generator.spec.loader import LoadedSpec, load_spec
-from generator.spec.semantics import class_name
+from generator.spec.names import names as generated_names
 
 # ---------------------------------------------------------------- settings
 
@@ -193,7 +193,7 @@ def spec_identifiers(item: LoadedSpec) -> set[str]:
     """Names a spec may legitimately bring into its module."""
     spec = item.spec
     names = {spec.name, f"make_{spec.name}", f"{spec.name}_loss", f"pack_{spec.name}"}
-    names |= {class_name(spec), *spec.parameters, *spec.formula.steps}
+    names |= {generated_names(spec).cls, *spec.parameters, *spec.formula.steps}
     return names
 
 

@@ -12,10 +12,10 @@ from conftest import SPECS, catalog_names
 
 from generator.check import samples
 from generator.check.numeric import environment, value
-from generator.codegen.lower import program
+from generator.codegen.optimize import optimize
 from generator.formula import emit
-from generator.formula.optimize import optimize
 from generator.spec.loader import load_spec
+from generator.spec.program import program
 
 HEADER = """\
 name: probe

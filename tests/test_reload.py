@@ -15,8 +15,8 @@ from conftest import SPECS, catalog_names
 
 from generator.check.checker import quiet_tensorflow, run_probe, save_models, write_modules
 from generator.codegen.pipeline import generate
-from generator.codegen.render import FORMS
 from generator.spec.loader import load_spec
+from generator.spec.names import FORMS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reload")]
 

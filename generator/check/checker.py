@@ -30,8 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from generator.check import hazards, numeric, samples
 from generator.codegen import lower, pipeline
-from generator.codegen.render import FORMS
 from generator.spec.loader import LoadedSpec
+from generator.spec.names import FORMS
 from generator.spec.semantics import ROW_KINDS
 
 RTOL = 1e-5

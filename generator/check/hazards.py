@@ -16,10 +16,10 @@ from collections.abc import Callable
 import numpy as np
 
 from generator.check.numeric import environment, value
-from generator.codegen.lower import program
 from generator.formula import emit
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, children
 from generator.spec.loader import LoadedSpec
+from generator.spec.program import program
 from generator.spec.shapes import PARAMETER_AXES, parameter_shape
 
 EXP_LIMIT = 88.0

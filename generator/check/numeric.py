@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from generator.codegen.lower import program
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
 from generator.spec.loader import LoadedSpec
+from generator.spec.program import program
 
 EPSILON = 1e-7
 

@@ -11,6 +11,7 @@ import math
 import textwrap
 
 from generator import PACKAGE
+from generator.codegen.optimize import optimize
 from generator.codegen.views import (
     ArrayParamView,
     CatalogEntry,
@@ -26,13 +27,13 @@ from generator.codegen.views import (
     ToolView,
 )
 from generator.formula import emit
-from generator.formula.optimize import optimize
-from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, call, children, rebuild
+from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, children, rebuild
 from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
+from generator.spec.names import names
+from generator.spec.program import program, weighted
 from generator.spec.schema import Example, LossSpec, Parameter
-from generator.spec.semantics import class_name
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
@@ -235,46 +236,6 @@ DTYPE_TEXT = (
 )
 
 
-def _weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tuple[str, Node]], Node]:
-    """Apply reduction and weighting: returns (extra steps before the result, the result)."""
-    extra: list[tuple[str, Node]] = []
-    term = loss
-    if weight is not None:
-        extra.append(("weight", weight))
-        term = Binary("*", Ref("weight", "step"), term)
-    if spec.formula.reduce == "none":
-        result: Node = term
-    else:
-        result = call(spec.formula.reduce, term)
-    rule = spec.weighting.rule
-    if rule == "none" or rule == "value":
-        return extra, result
-    classes = call("num_classes")
-    if rule == "class":
-        if spec.inputs.y_true.kind == "labels":
-            dense = call("one_hot", call("labels", Ref("y_true", "input")), classes)
-        else:
-            dense = Ref("y_true", "input")
-        factor = call("sum", Binary("*", dense, Ref(spec.weighting.weights, "param")))
-    else:
-        extra.append(("true_class", call("one_hot", call("argmax", Ref("y_true", "input")), classes)))
-        extra.append(("predicted_class", call("one_hot", call("argmax", Ref("y_pred", "input")), classes)))
-        true_class, predicted_class = Ref("true_class", "step"), Ref("predicted_class", "step")
-        if rule == "confusion":
-            rows = call("matmul", true_class, Ref(spec.weighting.table, "param"))
-            factor = call("sum", Binary("*", rows, predicted_class))
-        else:  # per_example
-            picked = Binary(
-                "*",
-                Binary("*", Ref("example_table", "step"), call("expand_dims", true_class, axis=-1)),
-                call("expand_dims", predicted_class, axis=-2),
-            )
-            factor = call("sum", call("sum", picked))
-    extra.append(("per_sample", result))
-    extra.append(("weight", factor))
-    return extra, Binary("*", Ref("per_sample", "step"), Ref("weight", "step"))
-
-
 def _array_params(spec: LossSpec) -> list[str]:
     return [n for n, p in spec.parameters.items() if p.type in ("vector", "matrix")]
 
@@ -293,24 +254,9 @@ def _calls(node: Node) -> set[str]:
     return set()
 
 
-def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
-    """Every step the loss computes, in order (unpacking, the spec's steps, the weighting
-    rule's), and the final per-sample result. Both the code and the NumPy evaluator use it."""
-    spec = item.spec
-    steps: list[tuple[str, Node]] = []
-    if spec.weighting.rule == "per_example":
-        classes = call("num_classes")
-        y_true = Ref("y_true", "input")
-        steps.append(("example_table", call("square_table", call("tail", y_true, classes), classes)))
-        steps.append(("y_true", call("head", y_true, classes)))
-    steps += item.program.steps
-    extra, result = _weighted(spec, item.program.loss, item.program.weight)
-    return steps + extra, result
-
-
 def code_program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
     """The program the generated code computes: :func:`program` optimised
-    (:mod:`generator.formula.optimize`), with constant tensors in the compute dtype."""
+    (:mod:`generator.codegen.optimize`), with constant tensors in the compute dtype."""
     return _in_compute_dtype(item.spec, *optimize(*program(item), item.spec))
 
 
@@ -404,7 +350,7 @@ def latex(item: LoadedSpec) -> str:
     if spec.latex:
         return spec.latex.strip()
     rows = [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in program.steps]
-    extra, result = _weighted(spec, program.loss, program.weight)
+    extra, result = weighted(spec, program.loss, program.weight)
     hidden = ("per_sample", "true_class", "predicted_class")
     rows += [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in extra if name not in hidden]
     if spec.weighting.rule in ("class", "confusion", "per_example"):
@@ -553,9 +499,9 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     spec = item.spec
     code = code_program(item)
     params = tuple(_param_view(n, p) for n, p in spec.parameters.items())
-    names = [p.name for p in params]
-    factory = f"make_{spec.name}"
-    cls = class_name(spec)
+    param_names = [p.name for p in params]
+    generated = names(spec)
+    factory, cls, pack = generated.factory, generated.cls, generated.pack
     sig_params = ", ".join(f"{p.name}={p.default_code}" for p in params)
     signature = "y_true, y_pred" + (f", *, {sig_params}" if params else "")
     init = ", ".join(
@@ -563,11 +509,10 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         + [f"{p.name}={p.default_code}" for p in params]
         + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
-    registered = _registered_name(factory, names)
+    registered = _registered_name(factory, param_names)
     example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
-    pack = f"pack_{spec.name}" if spec.weighting.rule == "per_example" else ""
     usages = {
-        "function": (spec.name, spec.name),
+        "function": (generated.function, generated.function),
         "factory": (f"{factory}({example})", factory),
         "class": (f"{cls}({example})", cls),
     }
@@ -584,14 +529,14 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     )
     y_true_doc = spec.inputs.y_true.doc or _TARGET_DOCS[spec.inputs.y_true.kind]
     if spec.weighting.rule == "per_example":
-        y_true_doc += f" Per-example weight tables are packed behind the labels: see `pack_{spec.name}`."
+        y_true_doc += f" Per-example weight tables are packed behind the labels: see `{pack}`."
     y_pred_doc = spec.inputs.y_pred.doc or _PREDICTION_DOCS[spec.inputs.y_pred.kind]
     if spec.inputs.y_pred.logits_when:
         y_pred_doc += f" Logits when `{spec.inputs.y_pred.logits_when}` is true."
     rule = spec.weighting.rule
     weighting_text = _WEIGHTING_TEXT[rule].format(
         ref=getattr(spec.weighting, "weights", None) or getattr(spec.weighting, "table", ""),
-        pack=f"pack_{spec.name}",
+        pack=pack,
     )
     keras_text = twin = ""
     if spec.keras is not None:
@@ -607,11 +552,11 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     else:
         checked = " ".join((spec.checked_against or "").split())
     return LossView(
-        name=spec.name,
+        name=generated.function,
         class_name=cls,
         factory_name=factory,
-        closure_name=f"{spec.name}_loss",
-        pack_name=f"pack_{spec.name}" if rule == "per_example" else "",
+        closure_name=generated.closure,
+        pack_name=pack,
         package=PACKAGE,
         title=spec.title.strip(),
         task=spec.task,
@@ -622,8 +567,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         signature=signature,
         init_signature=init,
         factory_signature=f"*, {sig_params}" if params else "",
-        call_kwargs=", ".join(f"{n}={n}" for n in names),
-        self_kwargs=", ".join(f"{n}=self.{n}" for n in names),
+        call_kwargs=", ".join(f"{n}={n}" for n in param_names),
+        self_kwargs=", ".join(f"{n}=self.{n}" for n in param_names),
         registered_name=registered,
         y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),

@@ -11,9 +11,7 @@ import jinja2
 
 from generator.codegen.views import CatalogView, LossView, ToolView
 from generator.resources import templates_dir
-
-FORMS = ("function", "factory", "class")
-"""The three forms, in page order; each has a ``<form>.py.jinja`` template."""
+from generator.spec.names import FORMS
 
 
 @cache

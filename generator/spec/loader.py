@@ -22,6 +22,7 @@ from ruamel.yaml.reader import ReaderError
 
 from generator.spec import semantics
 from generator.spec.errors import SpecError, SpecErrors, field_path
+from generator.spec.names import names
 from generator.spec.schema import (
     ClassWeighting,
     ConfusionWeighting,
@@ -365,7 +366,7 @@ def _duplicates(loaded: list[LoadedSpec]) -> list[SpecError]:
     errors = []
     first: dict[str, LoadedSpec] = {}
     for item in loaded:
-        for key, what in ((item.name, "name"), (semantics.class_name(item.spec), "class name")):
+        for key, what in ((item.name, "name"), (names(item.spec).cls, "class name")):
             other = first.get(f"{what}:{key}")
             if other is not None and what == "class name" and other.name == item.name:
                 continue  # already reported as a duplicate name

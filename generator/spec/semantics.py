@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from generator.formula.tree import FormulaError, Node, Scope, parse, refs
 from generator.formula.vocabulary import FUNCTIONS, INPUTS, RESERVED
+from generator.spec.names import names
 from generator.spec.schema import LossSpec, Parameter
 
 # \Z, not $: `$` also matches before a final newline, and "name\n" would reach the code.
@@ -41,13 +42,6 @@ class Program:
     steps: tuple[tuple[str, Node], ...]
     loss: Node
     weight: Node | None = None  # the ``value`` weighting rule's formula
-
-
-def class_name(spec: LossSpec) -> str:
-    """The subclass name: the spec's ``class_name``, or the CamelCase of its ``name``."""
-    if spec.class_name:
-        return spec.class_name
-    return "".join(part.capitalize() for part in spec.name.split("_"))
 
 
 def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
@@ -134,7 +128,7 @@ def _local_name_problem(value: str, what: str) -> str | None:
 
 def _check_shadowing(spec: LossSpec, problems: list[Problem]) -> None:
     """Parameters and steps may not take the names the generated module defines."""
-    module_names = {spec.name, f"make_{spec.name}", f"{spec.name}_loss", f"pack_{spec.name}", class_name(spec)}
+    module_names = names(spec).all()
     for pname in spec.parameters:
         if pname in module_names:
             problems.append(Problem(("parameters", pname), f"parameter name `{pname}` is a name the module defines"))

@@ -1,0 +1,40 @@
+"""Every name generated code defines for a spec, decided here once: the three forms and the
+module-level names of each (function, factory, closure, class, packing helper). Lowering
+uses them to write the code, the semantic checks to refuse a parameter or step that would
+shadow one, and the checker to find the forms in an imported module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.spec.schema import LossSpec
+
+FORMS = ("function", "factory", "class")
+"""The three forms, in page order; each has a ``templates/<form>.py.jinja``."""
+
+
+@dataclass(frozen=True)
+class Names:
+    """The module-level names of one spec's generated code."""
+
+    function: str
+    """The plain function, and the name it is registered under: the spec's ``name``."""
+    factory: str
+    """The factory: ``make_<name>``."""
+    closure: str
+    """The function the factory returns: ``<name>_loss``."""
+    cls: str
+    """The ``keras.losses.Loss`` subclass: the spec's ``class_name``, or CamelCase of ``name``."""
+    pack: str
+    """The helper that packs per-example tables behind the targets (``pack_<name>``); empty
+    unless the ``per_example`` weighting rule is used."""
+
+    def all(self) -> set[str]:
+        """Every name, including the packing helper's whether or not the spec uses it."""
+        return {self.function, self.factory, self.closure, self.cls, f"pack_{self.function}"}
+
+
+def names(spec: LossSpec) -> Names:
+    cls = spec.class_name or "".join(part.capitalize() for part in spec.name.split("_"))
+    pack = f"pack_{spec.name}" if spec.weighting.rule == "per_example" else ""
+    return Names(spec.name, f"make_{spec.name}", f"{spec.name}_loss", cls, pack)
