@@ -16,6 +16,7 @@ import click
 from generator import PACKAGE, __version__
 from generator.codegen import pipeline, write
 from generator.resources import specs_dir
+from generator.site import build as site_build
 from generator.spec.errors import SpecErrors
 from generator.spec.loader import load_directory
 
@@ -96,7 +97,7 @@ def generate(spec: str, form: str, output: Path | None) -> None:
 def build(specs: Path | None, out: Path, plots: bool) -> None:
     """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
     try:
-        items = pipeline.build(specs or specs_dir(), out, plots)
+        items = site_build.build(specs or specs_dir(), out, plots, cli)
     except (SpecErrors, write.OutputError) as exc:
         _fail(exc)
     click.echo(f"built {len(items)} losses into {out}", err=True)

@@ -13,7 +13,7 @@ from conftest import SPECS, catalog_names, keras_twin_names
 
 from generator.check import samples
 from generator.check.checker import forms_of, import_path
-from generator.codegen.pipeline import build
+from generator.site.build import build
 from generator.spec.loader import load_spec
 
 RTOL = 1e-5

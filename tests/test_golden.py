@@ -7,8 +7,9 @@ import difflib
 import pytest
 from conftest import ROOT, SPECS
 
-from generator.codegen import lower, render
+from generator.codegen import lower
 from generator.codegen.formatting import format_files
+from generator.site import pages
 from generator.spec.loader import load_spec
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -22,7 +23,7 @@ SPECS_WITH_GOLDENS = [
 
 @pytest.mark.parametrize("name", SPECS_WITH_GOLDENS)
 def test_generated_output_matches_golden(name, update_goldens):
-    files = format_files(render.loss_files(lower.loss_view(load_spec(SPECS / f"{name}.yaml"))))
+    files = format_files(pages.loss_files(lower.loss_view(load_spec(SPECS / f"{name}.yaml"))))
     folder = GOLDEN / name
     if update_goldens:
         folder.mkdir(parents=True, exist_ok=True)

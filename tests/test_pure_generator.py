@@ -48,8 +48,10 @@ from conftest import ROOT, SPECS, catalog_names
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from generator.cli import cli
 from generator.codegen import pipeline, starter
 from generator.codegen.write import MARKER
+from generator.site.build import generate_files
 from generator.spec.loader import load_directory
 
 pytestmark = pytest.mark.xdist_group("pure_generator")
@@ -191,7 +193,7 @@ def test_build_writes_what_the_dev_generator_writes(pure, tmp_path):
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.name != MARKER
     }
-    expected = pipeline.generate_files(load_directory(SPECS))
+    expected = generate_files(load_directory(SPECS), cli=cli)
     assert sorted(written) == sorted(expected)
     different = [path for path, text in expected.items() if written[path] != text]
     assert not different, f"differs from the dev environment's build: {different[:5]}"

@@ -26,7 +26,7 @@ from conftest import SPECS, catalog_names
 from generator.check import numeric, samples
 from generator.check.checker import forms_of, import_path
 from generator.codegen import lower
-from generator.codegen.pipeline import build
+from generator.site.build import build
 from generator.spec import shapes
 from generator.spec.loader import load_spec
 

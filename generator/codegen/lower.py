@@ -14,21 +14,14 @@ from generator import PACKAGE
 from generator.codegen.optimize import optimize
 from generator.codegen.views import (
     ArrayParamView,
-    CatalogEntry,
-    CatalogView,
-    CommandView,
     FormView,
-    FunctionRow,
     InputsView,
     LossView,
-    OptionRow,
     ParamView,
-    TaskGroup,
-    ToolView,
 )
 from generator.formula import emit
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, children, rebuild
-from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
+from generator.formula.vocabulary import FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
 from generator.spec.names import names
@@ -588,81 +581,3 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         module_doc={form: _module_doc(spec.name, what) for form, what in _MODULE_FORMS.items()},
         plot=spec.name if plots else "",
     )
-
-
-_TASK_HEADINGS = {
-    "regression": "Regression",
-    "binary": "Binary classification",
-    "multiclass": "Multi-class classification",
-    "multilabel": "Multi-label classification",
-    "segmentation": "Segmentation",
-    "metric": "Metric and representation learning",
-    "ranking": "Ranking",
-    "detection": "Detection",
-}
-
-
-def catalog_view(items: list[LoadedSpec]) -> CatalogView:
-    groups = []
-    for task, heading in _TASK_HEADINGS.items():
-        members = sorted((i for i in items if i.spec.task == task), key=_by_name)
-        if not members:
-            continue
-        entries = tuple(
-            CatalogEntry(
-                name=i.spec.name,
-                title=i.spec.title.strip(),
-                task=i.spec.task,
-                summary=_first_sentence(i.spec.summary),
-                parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
-            )
-            for i in members
-        )
-        groups.append(TaskGroup(task, heading, entries))
-    return CatalogView(tuple(groups), len(items))
-
-
-def _by_name(item: LoadedSpec) -> str:
-    return item.spec.name
-
-
-def _first_sentence(text: str) -> str:
-    flat = " ".join(text.split())
-    head, dot, _ = flat.partition(". ")
-    return head + ("." if dot or not head.endswith(".") else "")
-
-
-def _table_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell (LaTeX bars become \\lvert and \\rvert)."""
-    return text.replace(r"\left|", r"\left\lvert ").replace(r"\right|", r"\right\rvert").replace("|", r"\|")
-
-
-def _function_latex(template: str, params: tuple[str, ...]) -> str:
-    names = [rf"\mathit{{{p}}}" if len(p) > 1 else p for p in params]
-    return template.format(*names, ax="c", pair="i", **{f"a{i}": n for i, n in enumerate(names)})
-
-
-def tool_view() -> ToolView:
-    """The formula vocabulary (from the whitelist) and the CLI (from its click commands)."""
-    import click
-
-    from generator.cli import cli
-
-    functions = tuple(
-        FunctionRow(fn.signature, _table_cell(fn.doc), _table_cell(_function_latex(fn.latex, fn.params)))
-        for fn in PUBLIC_FUNCTIONS.values()
-    )
-    commands = []
-    context = click.Context(cli, info_name="lossgen")
-    for name in sorted(cli.commands):
-        command = cli.commands[name]
-        sub = click.Context(command, info_name=name, parent=context)
-        options = tuple(
-            OptionRow(", ".join(f"`{o}`" for o in param.opts), (param.help or "").strip())
-            for param in command.params
-            if isinstance(param, click.Option)
-        )
-        commands.append(
-            CommandView(name, " ".join(command.collect_usage_pieces(sub)), (command.help or "").strip(), options)
-        )
-    return ToolView(functions, tuple(commands))

@@ -9,7 +9,7 @@ from functools import cache
 
 import jinja2
 
-from generator.codegen.views import CatalogView, LossView, ToolView
+from generator.codegen.views import LossView
 from generator.resources import templates_dir
 from generator.spec.names import FORMS
 
@@ -28,32 +28,21 @@ def environment() -> jinja2.Environment:
     )
 
 
-def _render(template: str, **context: object) -> str:
+def render_template(template: str, **context: object) -> str:
+    """One template of ``templates/`` rendered with ``context``."""
     return environment().get_template(template).render(**context)
 
 
 def module(loss: LossView, form: str = "all") -> str:
     """One self-contained module: a single form, or all three (``"all"``)."""
     template = "module.py.jinja" if form == "all" else f"{form}.py.jinja"
-    return _render(template, loss=loss)
+    return render_template(template, loss=loss)
 
 
-def loss_files(loss: LossView) -> dict[str, str]:
-    """Every file generated for one loss: its modules and its reference page."""
+def module_files(loss: LossView) -> dict[str, str]:
+    """The modules generated for one loss, by relative path: all three forms in one file,
+    and one file per form."""
     files = {f"code/{loss.name}.py": module(loss)}
     for form in FORMS:
         files[f"code/{loss.name}_{form}.py"] = module(loss, form)
-    files[f"{loss.name}.md"] = _render("reference.md.jinja", loss=loss)
     return files
-
-
-def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView) -> dict[str, str]:
-    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages."""
-    files: dict[str, str] = {
-        "index.md": _render("catalog.md.jinja", catalog=catalog),
-        "vocabulary.md": _render("vocabulary.md.jinja", tools=tools),
-        "cli.md": _render("cli.md.jinja", tools=tools),
-    }
-    for loss in losses:
-        files.update(loss_files(loss))
-    return dict(sorted(files.items()))

@@ -1,0 +1,34 @@
+"""``lossgen build``: every spec of a folder rendered into a reference tree (modules under
+``code/``, one page per loss, the catalog, vocabulary and command-line pages, and with
+``plots`` the SVG plots), formatted, then written atomically in place of the old tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from generator.codegen import formatting, lower, write
+from generator.site import pages
+from generator.spec.loader import LoadedSpec, load_directory
+
+
+def generate_files(items: list[LoadedSpec], plots: bool = False, cli: click.Group | None = None) -> dict[str, str]:
+    """Every output file of a build, formatted, in memory. With ``plots``, the SVG plots too
+    (slower: matplotlib). ``cli`` is the click group the command-line page documents."""
+    views = [lower.loss_view(item, plots) for item in items]
+    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli))
+    files = formatting.format_files(files)
+    if plots:
+        from generator.site.plots import plot_files
+
+        files.update(plot_files(items))
+    return dict(sorted(files.items()))
+
+
+def build(specs: Path, out: Path, plots: bool = False, cli: click.Group | None = None) -> list[LoadedSpec]:
+    """Load every spec of a folder and replace ``out`` with the generated files."""
+    write.check_output_dir(Path(out).absolute())
+    items = load_directory(specs)
+    write.write_tree(generate_files(items, plots, cli), out)
+    return items

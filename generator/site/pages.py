@@ -1,0 +1,108 @@
+"""The site's pages: each loss's reference page, the catalog (losses grouped by task), the
+formula vocabulary and the command line, rendered with the templates of ``templates/``."""
+
+from __future__ import annotations
+
+import click
+
+from generator.codegen.render import module_files, render_template
+from generator.codegen.views import LossView
+from generator.formula.vocabulary import PUBLIC_FUNCTIONS
+from generator.site.views import CatalogEntry, CatalogView, CommandView, FunctionRow, OptionRow, TaskGroup, ToolView
+from generator.spec.loader import LoadedSpec
+
+_TASK_HEADINGS = {
+    "regression": "Regression",
+    "binary": "Binary classification",
+    "multiclass": "Multi-class classification",
+    "multilabel": "Multi-label classification",
+    "segmentation": "Segmentation",
+    "metric": "Metric and representation learning",
+    "ranking": "Ranking",
+    "detection": "Detection",
+}
+
+
+def catalog_view(items: list[LoadedSpec]) -> CatalogView:
+    groups = []
+    for task, heading in _TASK_HEADINGS.items():
+        members = sorted((i for i in items if i.spec.task == task), key=_by_name)
+        if not members:
+            continue
+        entries = tuple(
+            CatalogEntry(
+                name=i.spec.name,
+                title=i.spec.title.strip(),
+                task=i.spec.task,
+                summary=_first_sentence(i.spec.summary),
+                parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
+            )
+            for i in members
+        )
+        groups.append(TaskGroup(task, heading, entries))
+    return CatalogView(tuple(groups), len(items))
+
+
+def _by_name(item: LoadedSpec) -> str:
+    return item.spec.name
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    head, dot, _ = flat.partition(". ")
+    return head + ("." if dot or not head.endswith(".") else "")
+
+
+def _table_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (LaTeX bars become \\lvert and \\rvert)."""
+    return text.replace(r"\left|", r"\left\lvert ").replace(r"\right|", r"\right\rvert").replace("|", r"\|")
+
+
+def _function_latex(template: str, params: tuple[str, ...]) -> str:
+    names = [rf"\mathit{{{p}}}" if len(p) > 1 else p for p in params]
+    return template.format(*names, ax="c", pair="i", **{f"a{i}": n for i, n in enumerate(names)})
+
+
+def tool_view(cli: click.Group | None) -> ToolView:
+    """The formula vocabulary (from the whitelist) and the command line, from the click
+    group the caller passes in (``lossgen build`` passes its own; None leaves the CLI page
+    empty of commands): the site never imports the CLI."""
+    functions = tuple(
+        FunctionRow(fn.signature, _table_cell(fn.doc), _table_cell(_function_latex(fn.latex, fn.params)))
+        for fn in PUBLIC_FUNCTIONS.values()
+    )
+    commands = []
+    if cli is None:
+        return ToolView(functions, ())
+    context = click.Context(cli, info_name="lossgen")
+    for name in sorted(cli.commands):
+        command = cli.commands[name]
+        sub = click.Context(command, info_name=name, parent=context)
+        options = tuple(
+            OptionRow(", ".join(f"`{o}`" for o in param.opts), (param.help or "").strip())
+            for param in command.params
+            if isinstance(param, click.Option)
+        )
+        commands.append(
+            CommandView(name, " ".join(command.collect_usage_pieces(sub)), (command.help or "").strip(), options)
+        )
+    return ToolView(functions, tuple(commands))
+
+
+def loss_files(loss: LossView) -> dict[str, str]:
+    """Every file generated for one loss: its modules and its reference page."""
+    files = module_files(loss)
+    files[f"{loss.name}.md"] = render_template("reference.md.jinja", loss=loss)
+    return files
+
+
+def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView) -> dict[str, str]:
+    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages."""
+    files: dict[str, str] = {
+        "index.md": render_template("catalog.md.jinja", catalog=catalog),
+        "vocabulary.md": render_template("vocabulary.md.jinja", tools=tools),
+        "cli.md": render_template("cli.md.jinja", tools=tools),
+    }
+    for loss in losses:
+        files.update(loss_files(loss))
+    return dict(sorted(files.items()))

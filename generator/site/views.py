@@ -1,0 +1,57 @@
+"""The render views of the site's own pages (catalog, vocabulary, command line): frozen
+data, no logic. A loss's reference page uses the loss's own view, ``codegen.views.LossView``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    title: str
+    task: str
+    summary: str
+    parameters: str
+
+
+@dataclass(frozen=True)
+class TaskGroup:
+    task: str
+    heading: str
+    entries: tuple[CatalogEntry, ...]
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    groups: tuple[TaskGroup, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    signature: str
+    doc: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    flags: str
+    help: str
+
+
+@dataclass(frozen=True)
+class CommandView:
+    name: str
+    usage: str
+    help: str
+    options: tuple[OptionRow, ...]
+
+
+@dataclass(frozen=True)
+class ToolView:
+    """The formula vocabulary and the CLI, for the generated reference pages."""
+
+    functions: tuple[FunctionRow, ...]
+    commands: tuple[CommandView, ...]
