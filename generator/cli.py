@@ -124,9 +124,9 @@ def check(spec: str, skip_reload: bool) -> None:
     # The checker takes gradients with TensorFlow, whatever backend the caller's shell
     # selects; this process is the CLI's own, so nothing else has imported Keras yet.
     os.environ["KERAS_BACKEND"] = "tensorflow"
-    from generator.check import checker  # imports Keras: only here
+    from generator.check import runner  # imports Keras: only here
 
-    report = checker.run(item, reload=not skip_reload)
+    report = runner.run(item, reload=not skip_reload)
     click.echo(report.table())
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 

@@ -114,7 +114,7 @@ def spec_forms(tmp_path: Path, spec: Path):
     """The three forms of the spec at ``spec``, generated into ``tmp_path`` and imported
     under a module name of their own."""
     global _imported
-    from generator.check.checker import forms_of, import_path
+    from generator.check.harness import forms_of, import_path
     from generator.codegen.pipeline import generate
     from generator.spec.loader import load_spec
 

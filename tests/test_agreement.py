@@ -12,7 +12,7 @@ import pytest
 from conftest import SPECS, catalog_names, keras_twin_names
 
 from generator.check import samples
-from generator.check.checker import forms_of, import_path
+from generator.check.harness import forms_of, import_path
 from generator.site.build import build
 from generator.spec.loader import load_spec
 

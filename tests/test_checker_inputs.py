@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, SPECS, spec_forms
 
-from generator.check import checker, hazards, samples
+from generator.check import checks, harness, hazards, report, runner, samples
 from generator.codegen import lower
 from generator.spec.loader import load_spec
 
@@ -24,10 +24,10 @@ pytestmark = pytest.mark.tensorflow_only
 
 FAILING = ROOT / "tests" / "fixtures" / "failing"
 NEW_ROWS = {
-    "rank variants": checker.check_rank_variants,
-    "float64": checker.check_float64,
-    "wrong shapes": checker.check_wrong_shapes,
-    "wrong parameter shapes": checker.check_wrong_parameter_shapes,
+    "rank variants": checks.check_rank_variants,
+    "float64": checks.check_float64,
+    "wrong shapes": checks.check_wrong_shapes,
+    "wrong parameter shapes": checks.check_wrong_parameter_shapes,
 }
 
 
@@ -94,11 +94,11 @@ def test_a_vector_parameter_of_the_wrong_length_fails_rows_without_a_traceback()
 
 def test_an_exception_in_a_check_is_one_failing_row_named_after_it():
     item = load_spec(FAILING / "mismatched_widths.yaml")
-    (row,) = checker.guarded(item, "some check", lambda: [checker.Result("x", True, "")][1])
+    (row,) = runner.guarded(item, "some check", lambda: [report.Result("x", True, "")][1])
     assert row.check == "some check" and not row.ok
     assert row.detail.startswith("IndexError: list index out of range; `front` of shape (8, 2)")
     item = load_spec(SPECS / "mse.yaml")
-    (row,) = checker.guarded(item, "some check", lambda: 1 / 0)
+    (row,) = runner.guarded(item, "some check", lambda: 1 / 0)
     assert row.detail == "ZeroDivisionError: division by zero"  # nothing wrong with mse's formula
 
 
@@ -107,13 +107,13 @@ def test_errors_read_as_one_line():
         "tensorflow.python.framework.errors_impl.InvalidArgumentError: {{function_node __wrapped__Sub_device_"
         "/job:localhost/replica:0/task:0/device:CPU:0}} Incompatible shapes: [8,2] vs. [8,4] [Op:Sub] name: "
     )
-    assert checker.one_line(tf_error) == "InvalidArgumentError: Incompatible shapes: [8,2] vs. [8,4] [Op:Sub]"
+    assert report.one_line(tf_error) == "InvalidArgumentError: Incompatible shapes: [8,2] vs. [8,4] [Op:Sub]"
     stderr = (
         'W0000 a warning\nTraceback (most recent call last):\n  File "x.py", line 1\n    f()\nValueError: bad\nmore\n'
     )
-    assert checker.died_of(stderr) == "ValueError: bad"
-    assert checker.died_of("") == "no output"
-    assert checker.error_line(ValueError("first line.\nsecond line")) == "ValueError: first line"
+    assert report.died_of(stderr) == "ValueError: bad"
+    assert report.died_of("") == "no output"
+    assert report.error_line(ValueError("first line.\nsecond line")) == "ValueError: first line"
 
 
 # ---------------------------------------------------------------- the new rows on catalog losses
@@ -122,7 +122,7 @@ def test_errors_read_as_one_line():
 @pytest.fixture(scope="session")
 def catalog(tmp_path_factory):
     """Loaded specs and forms of a few catalog losses and the class-weighted fixture."""
-    checker.quiet_tensorflow()
+    harness.quiet_tensorflow()
     tmp = tmp_path_factory.mktemp("catalog")
     paths = {
         "mse": SPECS / "mse.yaml",
@@ -147,16 +147,16 @@ def test_the_new_rows_pass_on_losses_that_keep_the_contract(catalog, name):
 
 def test_not_applicable_says_why(catalog):
     item, forms = catalog["mse"]
-    (row,) = checker.check_wrong_parameter_shapes(item, forms)
+    (row,) = checks.check_wrong_parameter_shapes(item, forms)
     assert row.detail == "not applicable: no vector or matrix parameters"
     item = load_spec(SPECS / "categorical_crossentropy.yaml")
-    (row,) = checker.check_rank_variants(item, forms)  # decided from the spec, before any call
+    (row,) = checks.check_rank_variants(item, forms)  # decided from the spec, before any call
     assert row.ok and row.detail == "not applicable: one-hot targets are rows with one entry per class"
 
 
 def test_rank_variants_of_class_ids_cover_integers(catalog):
     item, forms = catalog["sparse_categorical_crossentropy"]
-    (row,) = checker.check_rank_variants(item, forms)
+    (row,) = checks.check_rank_variants(item, forms)
     assert "class ids (32,) and (32, 1), floats and integers" in row.detail
 
 
@@ -250,8 +250,8 @@ def _hand_written(tmp_path, spec_body: str, prepare: str, body: str, params: dic
     )
     module_path = tmp_path / f"{name}_hand_written.py"
     module_path.write_text(textwrap.dedent(source), encoding="utf-8")
-    module = checker.import_path(module_path, f"lossgen_hand_written_{tmp_path.name}_{name}")
-    return item, checker.forms_of(module, item)
+    module = harness.import_path(module_path, f"lossgen_hand_written_{tmp_path.name}_{name}")
+    return item, harness.forms_of(module, item)
 
 
 def test_hand_written_losses_that_keep_the_contract_pass(tmp_path):
@@ -277,11 +277,11 @@ def _prepare(y_true, y_pred):
 
 def test_a_loss_that_broadcasts_silently_fails_rank_variants_and_wrong_shapes(tmp_path):
     item, forms = _hand_written(tmp_path, ELEMENTWISE, NO_PREPARATION, BODY)
-    (row,) = checker.check_rank_variants(item, forms)
+    (row,) = checks.check_rank_variants(item, forms)
     assert not row.ok
     assert "the subclass in evaluate with targets (32,) gives" in row.detail  # (N,) against (N, 1): an N x N matrix
     assert "the subclass in evaluate with targets (32, 1)" not in row.detail
-    (row,) = checker.check_wrong_shapes(item, forms)
+    (row,) = checks.check_wrong_shapes(item, forms)
     assert not row.ok
     assert "the function, factory and subclass with y_true (8, 1) and y_pred (8, 4) returned a value of shape (8,)" in (
         row.detail
@@ -293,7 +293,7 @@ def test_class_ids_of_shape_n_1_not_lined_up_fail_rank_variants(tmp_path):
         "    if tuple(y_true.shape) != tuple(y_pred.shape[:-1]):\n", "    if False:\n"
     )
     item, forms = _hand_written(tmp_path, LABELS, prepare, LABELS_BODY, name="tiny_labels")
-    (row,) = checker.check_rank_variants(item, forms)
+    (row,) = checks.check_rank_variants(item, forms)
     assert not row.ok
     assert "the function with float32 class ids (32, 1) returns shape (32, 32), not (32,)" in row.detail
 
@@ -301,7 +301,7 @@ def test_class_ids_of_shape_n_1_not_lined_up_fail_rank_variants(tmp_path):
 def test_float32_arithmetic_fails_the_float64_row(tmp_path):
     always_float32 = PREPARE.replace('    if ops.dtype(y_pred) != "float64":\n        y_pred', "    y_pred")
     item, forms = _hand_written(tmp_path, ELEMENTWISE, always_float32, BODY)
-    (row,) = checker.check_float64(item, forms)
+    (row,) = checks.check_float64(item, forms)
     assert not row.ok
     assert row.detail.startswith("the function and factory: returns float32")
     # Keras casts what the subclass returns to its dtype, float64: the values tell.
@@ -315,33 +315,33 @@ def test_a_constant_rounded_to_float32_fails_the_float64_row(tmp_path):
         "axis=-1)", 'axis=-1) * ops.cast(ops.convert_to_tensor(0.1, "float32"), y_pred.dtype) * 10.0'
     )
     item, forms = _hand_written(tmp_path, ELEMENTWISE, PREPARE, rounded)
-    (row,) = checker.check_float64(item, forms)
+    (row,) = checks.check_float64(item, forms)
     assert not row.ok
     assert "relative from the float64 evaluation: part of it is computed in lower precision" in row.detail
 
 
 def test_another_error_than_value_error_fails_wrong_shapes(tmp_path):
     item, forms = _hand_written(tmp_path, ELEMENTWISE, PREPARE.replace("raise ValueError", "raise TypeError"), BODY)
-    (row,) = checker.check_wrong_shapes(item, forms)
+    (row,) = checks.check_wrong_shapes(item, forms)
     assert not row.ok
     assert "raised TypeError: tiny: y_true.shape=(8, 4) cannot meet y_pred.shape=(8, 5) instead of a ValueError" in (
         row.detail
     )
     unnamed = PREPARE.replace('f"{name}: y_true.shape=', 'f"y_true.shape=')
     item, forms = _hand_written(tmp_path, ELEMENTWISE, unnamed, BODY, name="tiny_unnamed")
-    (row,) = checker.check_wrong_shapes(item, forms)
+    (row,) = checks.check_wrong_shapes(item, forms)
     assert not row.ok and "raised a ValueError that does not name `tiny_unnamed`" in row.detail
 
 
 def test_an_unchecked_parameter_fails_wrong_parameter_shapes(tmp_path):
     unchecked = "    return ops.mean(ops.convert_to_tensor(w, y_pred.dtype) * ops.square(y_pred - y_true), axis=-1)\n"
     item, forms = _hand_written(tmp_path, WEIGHTED, PREPARE, unchecked, {"w": (1.0, 2.0, 0.5)}, "tiny_weighted")
-    (row,) = checker.check_wrong_parameter_shapes(item, forms)
+    (row,) = checks.check_wrong_parameter_shapes(item, forms)
     assert not row.ok
     assert "the function, factory and subclass with `w` of shape (4,) raised InvalidArgumentError" in row.detail
     unnamed = WEIGHTED_BODY.replace("{name}: `w` needs", "{name}: the vector needs")
     item, forms = _hand_written(tmp_path, WEIGHTED, PREPARE, unnamed, {"w": (1.0, 2.0, 0.5)}, "tiny_weighted2")
-    (row,) = checker.check_wrong_parameter_shapes(item, forms)
+    (row,) = checks.check_wrong_parameter_shapes(item, forms)
     assert not row.ok and "raised a ValueError that does not name `w`" in row.detail
 
 
@@ -349,7 +349,7 @@ def test_a_parameter_is_not_named_by_the_loss_name_that_contains_it(tmp_path):
     """`w` appears in the loss's name `tiny_weighted`: the message must name it elsewhere."""
     silent = WEIGHTED_BODY.replace("{name}: `w` needs", "{name} needs")
     item, forms = _hand_written(tmp_path, WEIGHTED, PREPARE, silent, {"w": (1.0, 2.0, 0.5)}, "tiny_weighted")
-    (row,) = checker.check_wrong_parameter_shapes(item, forms)
+    (row,) = checks.check_wrong_parameter_shapes(item, forms)
     assert not row.ok, row.detail
 
 
@@ -363,15 +363,15 @@ def test_wrong_shape_cases_cannot_match_for_each_input_kind():
         item = load_spec(SPECS / f"{name}.yaml")
         params = samples.parameter_sets(item.spec)["defaults"]
         normal = samples.random_batch(item.spec, params, 3)
-        for what, y_true, y_pred in checker._wrong_shape_cases(item, params):
+        for what, y_true, y_pred in checks._wrong_shape_cases(item, params):
             assert (y_true.shape, y_pred.shape) != (normal.y_true.shape, normal.y_pred.shape), (name, what)
             assert np.isfinite(y_true).all() and np.isfinite(y_pred).all()
 
 
 def test_wrong_sizes_keep_the_values_of_the_default():
-    assert checker._wrong_size([1.0, 2.0, 0.5], 4) == [1.0, 2.0, 0.5, 0.5]
-    assert checker._wrong_size([1.0, 2.0], 1) == [1.0]
-    assert checker._wrong_size([[1, 2], [3, 4]], 3) == [[1, 2, 2], [3, 4, 4], [3, 4, 4]]
+    assert checks._wrong_size([1.0, 2.0, 0.5], 4) == [1.0, 2.0, 0.5, 0.5]
+    assert checks._wrong_size([1.0, 2.0], 1) == [1.0]
+    assert checks._wrong_size([[1, 2], [3, 4]], 3) == [[1, 2, 2], [3, 4, 4], [3, 4, 4]]
 
 
 def test_the_fixtures_are_valid_specs_whose_formula_cannot_compute():

@@ -28,7 +28,7 @@ def _with_examples() -> list[str]:
     ],
 )
 def test_published_tolerance_is_half_the_last_printed_digit(value, tolerance):
-    from generator.check.checker import published_tolerance
+    from generator.check.tolerances import published_tolerance
 
     assert published_tolerance(value) == pytest.approx(tolerance, rel=1e-9)
 
@@ -39,7 +39,7 @@ def test_the_catalog_carries_published_values():
 
 @pytest.mark.parametrize("name", _with_examples())
 def test_catalog_loss_reproduces_its_published_values(tmp_path, name):
-    from generator.check.checker import check_examples
+    from generator.check.checks import check_examples
     from generator.spec.loader import load_spec
 
     item = load_spec(SPECS / f"{name}.yaml")

@@ -13,7 +13,8 @@ import textwrap
 import pytest
 from conftest import SPECS, catalog_names
 
-from generator.check.checker import quiet_tensorflow, run_probe, save_models, write_modules
+from generator.check.fresh import run_probe, save_models
+from generator.check.harness import quiet_tensorflow, write_modules
 from generator.codegen.pipeline import generate
 from generator.spec.loader import load_spec
 from generator.spec.names import FORMS

@@ -13,23 +13,23 @@ from conftest import BATCH_LEVEL, SPECS, catalog_names, spec_forms
 
 @pytest.mark.parametrize("name", catalog_names())
 def test_robustness_row(tmp_path, name):
-    from generator.check import checker
+    from generator.check import checks, harness
     from generator.spec.loader import load_spec
 
-    checker.quiet_tensorflow()
+    harness.quiet_tensorflow()
     item = load_spec(SPECS / f"{name}.yaml")
     forms = spec_forms(tmp_path, SPECS / f"{name}.yaml")
     results = (
-        checker.check_edges(item, forms)
-        + checker.check_half_precision(item, forms)
-        + checker.check_mixed_precision(item, forms)
-        + checker.check_weights(item, forms)
-        + checker.check_mask(item, forms)
+        checks.check_edges(item, forms)
+        + checks.check_half_precision(item, forms)
+        + checks.check_mixed_precision(item, forms)
+        + checks.check_weights(item, forms)
+        + checks.check_mask(item, forms)
     )
     failed = [f"{r.check}: {r.detail}" for r in results if not r.ok]
     assert not failed, "\n".join(failed)
     assert len(results) == 8
-    assert checker.batch_level(item, {}) == (name in BATCH_LEVEL)
+    assert checks.batch_level(item, {}) == (name in BATCH_LEVEL)
 
 
 def test_mask_check_fails_when_the_mask_is_lost(tmp_path, monkeypatch):
@@ -37,12 +37,12 @@ def test_mask_check_fails_when_the_mask_is_lost(tmp_path, monkeypatch):
     every step counts, and the check must say the loss no longer equals the masked mean."""
     import keras
 
-    from generator.check import checker
+    from generator.check import checks
     from generator.spec.loader import load_spec
 
     item = load_spec(SPECS / "mse.yaml")
     forms = spec_forms(tmp_path, SPECS / "mse.yaml")
-    assert checker.check_mask(item, forms)[0].ok
+    assert checks.check_mask(item, forms)[0].ok
     monkeypatch.setattr(keras.layers, "Masking", lambda mask_value: keras.layers.Identity())
-    result = checker.check_mask(item, forms)[0]
+    result = checks.check_mask(item, forms)[0]
     assert not result.ok, result.detail

@@ -24,7 +24,7 @@ import pytest
 from conftest import SPECS, catalog_names
 
 from generator.check import numeric, samples
-from generator.check.checker import forms_of, import_path
+from generator.check.harness import forms_of, import_path
 from generator.codegen import lower
 from generator.site.build import build
 from generator.spec import shapes

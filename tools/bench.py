@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.check import samples  # noqa: E402
-from generator.check.checker import forms_of, import_path, quiet_tensorflow  # noqa: E402
+from generator.check.harness import forms_of, import_path, quiet_tensorflow  # noqa: E402
 from generator.codegen.pipeline import generate  # noqa: E402
 from generator.codegen.write import write_file  # noqa: E402
 from generator.spec.loader import LoadedSpec, load_directory  # noqa: E402

@@ -17,7 +17,7 @@ def main(spec_path: str, module_path: str) -> None:
     import keras
 
     from generator.check import samples
-    from generator.check.checker import forms_of, import_path
+    from generator.check.harness import forms_of, import_path
     from generator.spec.loader import load_spec
 
     item = load_spec(spec_path)

@@ -44,7 +44,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from generator.check import samples  # noqa: E402
-from generator.check.checker import _data, _model, import_path, quiet_tensorflow  # noqa: E402
+from generator.check.harness import build_model, import_path, quiet_tensorflow, training_data  # noqa: E402
 from generator.codegen import lower  # noqa: E402
 from generator.codegen.pipeline import generate, resolve  # noqa: E402
 from generator.resources import specs_dir  # noqa: E402
@@ -73,7 +73,7 @@ def _loss_class(item, directory: Path):
 
 
 def _compiled(item, params, loss_class, run_eagerly: bool):
-    model = _model(item, params)
+    model = build_model(item, params)
     model.compile(
         optimizer=keras.optimizers.SGD(LEARNING_RATE), loss=loss_class(), run_eagerly=run_eagerly, jit_compile=False
     )
@@ -130,7 +130,7 @@ def replica_loss_values(strategy, loss, model, x, y, weights) -> list[float]:
 def probe(item, strategy, directory: Path, fit: bool) -> dict:
     params = samples.parameter_sets(item.spec)["defaults"]  # what the model's output layer needs
     loss_class = _loss_class(item, directory)
-    x, y = _data(item, params)
+    x, y = training_data(item, params)
     single = _compiled(item, params, loss_class, run_eagerly=True)
     initial = single.get_weights()
     with strategy.scope():

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from generator.check.checker import import_path
+from generator.check.harness import import_path
 
 
 def _evaluate(model, case) -> float:

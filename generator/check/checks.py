@@ -1,142 +1,29 @@
-"""``lossgen check``: prove a spec's generated code agrees with itself, stays finite at
-the edges (also in float16 and bfloat16, and for one mixed-precision training step),
-weighs samples as Keras documents, takes what users pass (targets of either rank, float64,
-and a clear ValueError for shapes and parameters that cannot fit), reproduces its published
-values and survives a save and reload in a fresh process. Failures are explained by
-:mod:`generator.check.hazards`; an exception in any check is a failing row (:func:`guarded`).
-
-This is the only part of the package that imports Keras (and TensorFlow, for gradients).
-"""
+"""The checks that run in this process, one function each: they take the spec and its
+forms and return :class:`~generator.check.report.Result` rows."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import re
-import subprocess
-import sys
-import tempfile
-import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from generator.check import hazards, numeric, samples
-from generator.codegen import lower, pipeline
+from generator.check import hazards, samples
+from generator.check.harness import (
+    Forms,
+    as_numpy,
+    build_model,
+    max_relative,
+    nonfinite,
+    output_layers,
+    reference_values,
+    training_data,
+    value_and_gradient,
+)
+from generator.check.report import Result, error_line, one_line
+from generator.check.tolerances import ATOL, FLOAT64_RTOL, RANK_RTOL, RTOL, published_tolerance
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import FORMS
 from generator.spec.semantics import ROW_KINDS
-
-RTOL = 1e-5
-ATOL = 1e-6
-
-
-@dataclass
-class Result:
-    check: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class Report:
-    spec: str
-    results: list[Result] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-    def table(self) -> str:
-        width = max(len(r.check) for r in self.results)
-        lines = [f"lossgen check {self.spec}", ""]
-        for r in self.results:
-            lines.append(f"{'ok  ' if r.ok else 'FAIL'}  {r.check:<{width}}  {r.detail}")
-        failed = sum(not r.ok for r in self.results)
-        lines += ["", f"{len(self.results) - failed} passed, {failed} failed"]
-        return "\n".join(lines)
-
-
-def import_path(path: Path, module_name: str) -> ModuleType:
-    """Import a generated module from a file."""
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def write_modules(item: LoadedSpec, directory: Path) -> dict[str, Path]:
-    """Write the combined module and one module per form; return their paths by form."""
-    paths = {}
-    for form in ("all", *FORMS):
-        filename = f"{item.name}.py" if form == "all" else f"{item.name}_{form}.py"
-        path = directory / filename
-        path.write_text(pipeline.generate(item, form), encoding="utf-8")
-        paths[form] = path
-    return paths
-
-
-@dataclass(frozen=True)
-class Forms:
-    """The three callables of one module, for one parameter set."""
-
-    module: ModuleType
-    view_name: str
-    class_name: str
-    factory_name: str
-
-    def function(self, params: dict) -> object:
-        fn = getattr(self.module, self.view_name)
-
-        def bound(y_true, y_pred):
-            return fn(y_true, y_pred, **params)
-
-        return bound
-
-    def factory(self, params: dict) -> object:
-        return getattr(self.module, self.factory_name)(**params)
-
-    def subclass(self, params: dict) -> object:
-        return getattr(self.module, self.class_name)(**params, reduction=None)
-
-    def subclass_reduced(self, params: dict) -> object:
-        """The subclass with Keras's default reduction, as a user compiles it."""
-        return getattr(self.module, self.class_name)(**params)
-
-    def subclass_with(self, params: dict, **options) -> object:
-        """The subclass with Keras's own arguments as well (``reduction``, ``dtype``)."""
-        return getattr(self.module, self.class_name)(**params, **options)
-
-
-def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
-    view = lower.loss_view(item)
-    return Forms(module, view.name, view.class_name, view.factory_name)
-
-
-def _numpy(x) -> np.ndarray:
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
-
-
-def _evaluate(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
-    """:func:`numeric.evaluate`, quietly: a NaN it finds is reported by the row comparing with it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return numeric.evaluate(item, y_true, y_pred, params)
-
-
-def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), ATOL))) if a.size else 0.0
 
 
 def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
@@ -147,9 +34,9 @@ def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
         for seed in range(3):
             batch = samples.random_batch(item.spec, params, seed)
             values = {
-                "function": _numpy(forms.function(params)(batch.y_true, batch.y_pred)),
-                "factory": _numpy(forms.factory(params)(batch.y_true, batch.y_pred)),
-                "subclass": _numpy(forms.subclass(params)(batch.y_true, batch.y_pred)),
+                "function": as_numpy(forms.function(params)(batch.y_true, batch.y_pred)),
+                "factory": as_numpy(forms.factory(params)(batch.y_true, batch.y_pred)),
+                "subclass": as_numpy(forms.subclass(params)(batch.y_true, batch.y_pred)),
             }
             expected_shape = (samples.BATCH,)
             for form, value in values.items():
@@ -157,26 +44,11 @@ def check_agreement(item: LoadedSpec, forms: Forms) -> list[Result]:
                     problem = f"{form} returned shape {value.shape}, expected one value per sample {expected_shape}"
             for form in ("factory", "subclass"):
                 if values[form].shape == values["function"].shape:
-                    worst = max(worst, _max_rel(values[form], values["function"]))
+                    worst = max(worst, max_relative(values[form], values["function"]))
         ok = not problem and worst <= RTOL
         detail = problem or f"max relative difference {worst:.1e} (limit {RTOL:.0e})"
         results.append(Result(f"forms agree ({label} parameters)", ok, detail))
     return results
-
-
-def _gradient(fn, y_true: np.ndarray, y_pred: np.ndarray, dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """``fn(y_true, y_pred)`` and its gradient with respect to ``y_pred``, given to ``fn``
-    as a ``dtype`` tensor; both returned in float64."""
-    import tensorflow as tf
-
-    # A watched constant, as in training: y_pred reaches a loss as a tensor, not a variable.
-    prediction = tf.constant(y_pred, dtype=dtype)
-    with tf.GradientTape() as tape:
-        tape.watch(prediction)
-        value = fn(tf.constant(y_true), prediction)
-    grad = tape.gradient(value, prediction)
-    grad_np = np.zeros(np.shape(y_pred)) if grad is None else tf.cast(grad, "float64").numpy()
-    return tf.cast(value, "float64").numpy(), grad_np
 
 
 def _explained(item: LoadedSpec, batch: samples.Batch, params: dict, what: str) -> str:
@@ -190,11 +62,11 @@ def check_edges(item: LoadedSpec, forms: Forms) -> list[Result]:
     for label, params in samples.parameter_sets(item.spec).items():
         bad = []
         for batch in samples.edge_batches(item.spec, params):
-            value, grad = _gradient(forms.function(params), batch.y_true, batch.y_pred)
+            value, grad = value_and_gradient(forms.function(params), batch.y_true, batch.y_pred)
             if not np.all(np.isfinite(value)):
-                bad.append(_explained(item, batch, params, f"value is {_nonfinite(value)}"))
+                bad.append(_explained(item, batch, params, f"value is {nonfinite(value)}"))
             elif not np.all(np.isfinite(grad)):
-                bad.append(_explained(item, batch, params, f"gradient is {_nonfinite(grad)}"))
+                bad.append(_explained(item, batch, params, f"gradient is {nonfinite(grad)}"))
         detail = (
             "; ".join(bad)
             if bad
@@ -210,8 +82,8 @@ def batch_level(item: LoadedSpec, params: dict) -> bool:
     batch = samples.random_batch(item.spec, params, 0)
     moved = np.array(batch.y_pred, dtype="float64")
     moved[0] = samples.random_batch(item.spec, params, 1).y_pred[0]
-    before = _evaluate(item, batch.y_true, batch.y_pred, params)
-    after = _evaluate(item, batch.y_true, moved, params)
+    before = reference_values(item, batch.y_true, batch.y_pred, params)
+    after = reference_values(item, batch.y_true, moved, params)
     return not np.allclose(before[1:], after[1:], rtol=1e-12, atol=0.0)
 
 
@@ -223,14 +95,14 @@ def check_weights(item: LoadedSpec, forms: Forms) -> list[Result]:
     batch = samples.random_batch(item.spec, params, 5)
     weights = np.random.default_rng(5).uniform(0.0, 2.0, samples.BATCH).astype("float32")
     weights[0] = 0.0
-    per_sample = _evaluate(item, batch.y_true, batch.y_pred, params)
+    per_sample = reference_values(item, batch.y_true, batch.y_pred, params)
     expected = float(np.sum(weights * per_sample) / samples.BATCH)
     loss = forms.subclass_reduced(params)
 
     def weighted(y_true, y_pred):
         return loss(y_true, y_pred, sample_weight=weights)
 
-    value, grad = _gradient(weighted, batch.y_true, batch.y_pred)
+    value, grad = value_and_gradient(weighted, batch.y_true, batch.y_pred)
     value = float(value)
     relative = abs(value - expected) / max(abs(expected), ATOL)
     results = [
@@ -290,11 +162,11 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
     x = rng.normal(size=(batch, STEPS, 5)).astype("float32") * mask[..., None]
     y = samples.targets(item.spec, rng, batch=batch * STEPS).reshape(batch, STEPS, -1).astype("float32")
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((STEPS, 5)), keras.layers.Masking(0.0), *_output(item, params, width)])
+    model = keras.Sequential([keras.Input((STEPS, 5)), keras.layers.Masking(0.0), *output_layers(item, params, width)])
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
     value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
     prediction = np.asarray(model.predict(x, batch_size=batch, verbose=0), dtype="float64")
-    rows = _evaluate(item, y.reshape(batch * STEPS, -1), prediction.reshape(batch * STEPS, -1), params)
+    rows = reference_values(item, y.reshape(batch * STEPS, -1), prediction.reshape(batch * STEPS, -1), params)
     expected = float(np.sum(rows.reshape(batch, STEPS) * mask) / np.sum(mask))
     relative = abs(value - expected) / max(abs(expected), ATOL)
     detail = (
@@ -304,14 +176,7 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
     return [Result(name, relative <= RTOL, detail)]
 
 
-# ---------------------------------------------------------------- what users pass
-
-RANK_RTOL = 1e-6
-"""Rank variants against the float64 evaluation: float32 arithmetic, a batch mean."""
 RANK_BATCH = 32
-FLOAT64_RTOL = 1e-10
-"""float64 against the float64 evaluation: far below float32's rounding (about 6e-8), so
-meeting it proves the loss computed in float64."""
 
 _ROW_TARGETS = {
     "one_hot": "one-hot targets are rows with one entry per class",
@@ -382,9 +247,9 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
     x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
     y = samples.targets(item.spec, rng, batch=RANK_BATCH, width=1).astype("float32")
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input(x.shape[1:]), *_output(item, params, 1)])
+    model = keras.Sequential([keras.Input(x.shape[1:]), *output_layers(item, params, 1)])
     prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
-    expected = float(np.mean(_evaluate(item, y, prediction, params)))
+    expected = float(np.mean(reference_values(item, y, prediction, params)))
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
     flat, column = (RANK_BATCH,), (RANK_BATCH, 1)
     values = {
@@ -397,7 +262,7 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
         f"the function on targets {column}": forms.function(params)(y, prediction),
     }
     for what, value in calls.items():
-        value = _numpy(value)
+        value = as_numpy(value)
         if value.shape != flat:
             problems.append(f"{what} returns shape {value.shape}, not one value per sample {flat}")
         else:
@@ -418,11 +283,11 @@ def _label_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result
     """Class ids of shape ``(N,)`` and ``(N, 1)``, floats and integers: the subclass in
     ``model.evaluate`` and the function form give the float64 evaluation."""
     rng = np.random.default_rng(13)
-    model = _model(item, params)
+    model = build_model(item, params)
     x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
     ids = samples.targets(item.spec, rng, batch=RANK_BATCH)
     prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
-    rows = _evaluate(item, ids, prediction, params)
+    rows = reference_values(item, ids, prediction, params)
     expected = float(np.mean(rows))
     variants = {
         f"{dtype} class ids {shape}": ids.reshape(shape).astype(dtype)
@@ -433,12 +298,12 @@ def _label_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result
     values, problems = {}, []
     for what, y in variants.items():
         values[f"the subclass in evaluate with {what}"] = float(model.evaluate(x, y, verbose=0))
-        per_sample = _numpy(forms.function(params)(y, prediction))
+        per_sample = as_numpy(forms.function(params)(y, prediction))
         if per_sample.shape != rows.shape:
             problems.append(f"the function with {what} returns shape {per_sample.shape}, not {rows.shape}")
-        elif not _max_rel(per_sample, rows) <= RANK_RTOL:
+        elif not max_relative(per_sample, rows) <= RANK_RTOL:
             problems.append(
-                f"the function with {what} differs from the float64 evaluation by {_max_rel(per_sample, rows):.1e}"
+                f"the function with {what} differs from the float64 evaluation by {max_relative(per_sample, rows):.1e}"
             )
         else:
             values[f"the function with {what}"] = float(np.mean(per_sample))
@@ -464,7 +329,7 @@ def check_float64(item: LoadedSpec, forms: Forms) -> list[Result]:
     for params in samples.parameter_sets(item.spec).values():
         batch = samples.random_batch(item.spec, params, 0)
         y_true, y_pred = batch.y_true.astype("float64"), batch.y_pred.astype("float64")
-        expected = _evaluate(item, y_true, y_pred, params)
+        expected = reference_values(item, y_true, y_pred, params)
         losses = {
             "function": forms.function(params),
             "factory": forms.factory(params),
@@ -473,13 +338,13 @@ def check_float64(item: LoadedSpec, forms: Forms) -> list[Result]:
         for form, loss in losses.items():
             value = loss(y_true, y_pred)
             dtype = keras.backend.standardize_dtype(value.dtype)
-            ours = _numpy(value)
+            ours = as_numpy(value)
             if dtype != "float64":
                 found.setdefault(f"returns {dtype}", []).append(form)
             elif ours.shape != expected.shape:
                 found.setdefault(f"returns shape {ours.shape}, expected {expected.shape}", []).append(form)
             else:
-                gap = _max_rel(ours, expected)
+                gap = max_relative(ours, expected)
                 gaps[form] = max(gaps[form], gap) if np.isfinite(gap) else np.inf
     worst = max(gaps.values())
     for form, gap in gaps.items():
@@ -509,12 +374,12 @@ def _float64_step(item: LoadedSpec, forms: Forms) -> float:
     import keras
 
     params = samples.parameter_sets(item.spec)["defaults"]
-    x, y = _data(item, params)
+    x, y = training_data(item, params)
     floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
     try:
         keras.config.set_floatx("float64")
         keras.config.set_dtype_policy("float64")
-        model = _model(item, params)
+        model = build_model(item, params)
         model.compile(optimizer=keras.optimizers.SGD(0.01), loss=forms.subclass_reduced(params), run_eagerly=True)
         return float(model.train_on_batch(x.astype("float64"), y.astype("float64")))
     finally:
@@ -536,7 +401,7 @@ def _value_error(make: Callable[[], object], y_true, y_pred, must_name: list[str
         return ""
     except Exception as exc:  # noqa: BLE001 - raising anything else is the finding
         return f"raised {error_line(exc)} instead of a ValueError"
-    return f"returned a value of shape {tuple(np.shape(_numpy(value)))} instead of raising a ValueError"
+    return f"returned a value of shape {tuple(np.shape(as_numpy(value)))} instead of raising a ValueError"
 
 
 def _names(message: str, text: str, others: list[str]) -> bool:
@@ -640,16 +505,16 @@ def check_half_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
     overflow = []
     for dtype in ("float16", "bfloat16"):
         for batch in samples.edge_batches(item.spec, params):
-            value, grad = _gradient(forms.function(params), batch.y_true, batch.y_pred, dtype)
+            value, grad = value_and_gradient(forms.function(params), batch.y_true, batch.y_pred, dtype)
             problem = ""
             if not np.all(np.isfinite(value)):
-                problem = f"value is {_nonfinite(value)}"
+                problem = f"value is {nonfinite(value)}"
             elif np.any(np.isnan(grad)):
                 problem = "gradient is NaN"
             elif not np.all(np.isfinite(grad)):
                 # The exact gradient at the same (rounded) input, computed in float32.
                 rounded = tf.cast(tf.constant(batch.y_pred, dtype=dtype), "float32").numpy()
-                _, exact = _gradient(forms.function(params), batch.y_true, rounded)
+                _, exact = value_and_gradient(forms.function(params), batch.y_true, rounded)
                 if np.all(np.isfinite(exact)) and np.max(np.abs(exact)) > HALF_MAX / 2:
                     overflow.append(f"{dtype} at {batch.label}")
                 else:
@@ -669,31 +534,22 @@ def check_mixed_precision(item: LoadedSpec, forms: Forms) -> list[Result]:
     import keras
 
     params = samples.parameter_sets(item.spec)["defaults"]
-    x, y = _data(item, params)
+    x, y = training_data(item, params)
     results = []
     previous = keras.config.dtype_policy()
     for policy in ("mixed_float16", "mixed_bfloat16"):
         keras.config.set_dtype_policy(policy)
         try:
-            model = _model(item, params)
+            model = build_model(item, params)
             model.compile(optimizer=keras.optimizers.SGD(0.01), loss=forms.subclass_reduced(params), run_eagerly=True)
             loss = float(model.train_on_batch(x, y))
-            weights_ok = all(np.all(np.isfinite(_numpy(w))) for w in model.weights)
+            weights_ok = all(np.all(np.isfinite(as_numpy(w))) for w in model.weights)
         finally:
             keras.config.set_dtype_policy(previous)
         ok = bool(np.isfinite(loss)) and weights_ok
         detail = f"loss {loss:.6g}" + ("" if weights_ok else "; some updated weights are not finite")
         results.append(Result(f"one training step under {policy}", ok, detail))
     return results
-
-
-def published_tolerance(value: float) -> float:
-    """Half a unit in the last digit of ``value`` as written (its shortest repr), and never
-    tighter than ``RTOL`` relative: published values are mostly float32 printouts, whose
-    last digits carry the rounding of the publisher's own float32 arithmetic."""
-    mantissa, _, exponent = repr(float(value)).partition("e")
-    decimals = len(mantissa.partition(".")[2]) - int(exponent or 0)
-    return max(0.5 * 10.0**-decimals, RTOL * abs(value))
 
 
 def check_examples(item: LoadedSpec, forms: Forms) -> list[Result]:
@@ -703,7 +559,7 @@ def check_examples(item: LoadedSpec, forms: Forms) -> list[Result]:
         params = {**samples.parameter_sets(item.spec)["defaults"], **example.params}
         y_true = np.asarray(example.y_true, dtype="float32")
         y_pred = np.asarray(example.y_pred, dtype="float32")
-        values = _numpy(forms.function(params)(y_true, y_pred))
+        values = as_numpy(forms.function(params)(y_true, y_pred))
         if example.expected is not None:
             expected, ours = np.asarray(example.expected, dtype="float64"), values
         else:
@@ -717,315 +573,3 @@ def check_examples(item: LoadedSpec, forms: Forms) -> list[Result]:
         )
         results.append(Result(f"published values (example {i})", ok, detail))
     return results
-
-
-def _nonfinite(x: np.ndarray) -> str:
-    return "NaN" if np.isnan(x).any() else "infinite"
-
-
-# ---------------------------------------------------------------- save and reload
-
-
-def _output(item: LoadedSpec, params: dict, width: int) -> list:
-    """The output layers (:func:`samples.output_layers`) built as Keras layers."""
-    import keras
-
-    logits = samples.uses_logits(item.spec, params)
-    return [getattr(keras.layers, name)(**kwargs) for name, kwargs in samples.output_layers(item.spec, width, logits)]
-
-
-def _model(item: LoadedSpec, params: dict):
-    import keras
-
-    keras.utils.set_random_seed(1)
-    return keras.Sequential(
-        [keras.Input(shape=samples.input_shape(item.spec, 5)), *_output(item, params, samples.classes(item.spec))]
-    )
-
-
-def _data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(7)
-    x = rng.normal(size=(32, *samples.input_shape(item.spec, 5))).astype("float32")
-    y = samples.targets(item.spec, rng, batch=32)
-    if item.spec.weighting.rule == "per_example":
-        y = samples.pack(y, samples.tables(item.spec, rng, batch=32))
-    return x, y.astype("float32")
-
-
-def quiet_tensorflow() -> None:
-    """Silence TensorFlow's retracing warnings: the checker builds many small models."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-
-
-def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> dict:
-    """Compile, fit one step and save a model per form; return the manifest for the probe."""
-    import keras
-
-    quiet_tensorflow()
-
-    sets = samples.parameter_sets(item.spec)
-    view = lower.loss_view(item)
-    manifest = {"spec": item.name, "factory": view.factory_name, "class": view.class_name, "cases": []}
-    for form in FORMS:
-        module = import_path(modules[form], f"lossgen_check_{item.name}_{form}")
-        forms = forms_of(module, item)
-        params = sets["defaults"] if form == "function" else sets["changed"]
-        if form == "function":
-            loss = getattr(module, view.name)
-        elif form == "factory":
-            loss = forms.factory(params)
-        else:
-            loss = getattr(module, view.class_name)(**params)
-        model = _model(item, params)
-        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss)
-        x, y = _data(item, params)
-        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
-        value = float(model.evaluate(x, y, batch_size=32, verbose=0))
-        path = directory / f"{item.name}_{form}.keras"
-        model.save(path)
-        np.save(directory / f"{item.name}_{form}_x.npy", x)
-        np.save(directory / f"{item.name}_{form}_y.npy", y)
-        registered = keras.saving.get_registered_name(loss) if form == "factory" else ""
-        config = loss.get_config() if form == "class" else {}
-        manifest["cases"].append(
-            {
-                "form": form,
-                "call": registered.partition(">")[2],
-                "config": {k: config[k] for k in params} if config else {},
-                "module": str(modules[form]),
-                "model": str(path),
-                "x": str(directory / f"{item.name}_{form}_x.npy"),
-                "y": str(directory / f"{item.name}_{form}_y.npy"),
-                "params": params,
-                "defaults": sets["defaults"],
-                "value": value,
-            }
-        )
-    return manifest
-
-
-OTHER_BACKENDS = ("jax", "torch")
-
-
-def check_backends(item: LoadedSpec, forms: Forms, module: Path) -> list[Result]:
-    """The function and subclass forms on every other installed Keras backend, in a fresh
-    process each, against the TensorFlow values of the function form (``RTOL``)."""
-    results = []
-    for backend in OTHER_BACKENDS:
-        if importlib.util.find_spec(backend) is None:
-            results.append(Result(f"same values on {backend}", True, f"skipped: {backend} is not installed"))
-            continue
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        command = [sys.executable, "-m", "generator.check.probes.backend", str(item.path), str(module)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if done.returncode != 0:
-            last = died_of(done.stderr)
-            results.append(Result(f"same values on {backend}", False, f"the loss failed on {backend}: {last}"))
-            continue
-        found = json.loads(done.stdout.strip().splitlines()[-1])
-        if found["backend"] != backend:
-            results.append(Result(f"same values on {backend}", False, f"the probe ran on {found['backend']}"))
-            continue
-        values = found["values"]
-        worst = 0.0
-        for key, theirs in values.items():
-            label, seed, _ = key.split("/")
-            params = samples.parameter_sets(item.spec)[label]
-            batch = samples.random_batch(item.spec, params, int(seed))
-            ours = _numpy(forms.function(params)(batch.y_true, batch.y_pred))
-            theirs = np.asarray(theirs, dtype="float64")
-            if theirs.shape != ours.shape:
-                worst = np.inf
-                break
-            worst = max(worst, _max_rel(theirs, ours))
-        detail = f"max relative difference {worst:.1e} from TensorFlow (limit {RTOL:.0e})"
-        results.append(Result(f"same values on {backend}", worst <= RTOL, detail))
-    return results
-
-
-DISTRIBUTION_TOL = 1e-6
-"""MirroredStrategy against one device: absolute plus relative (to the value, or to the
-largest entry of a weight tensor)."""
-
-
-def _loss_gap(a: float, b: float) -> float:
-    """How far ``a`` is from ``b``, in units of the tolerance (1 or less passes)."""
-    return abs(a - b) / (DISTRIBUTION_TOL + DISTRIBUTION_TOL * abs(b))
-
-
-def _weights_gap(a: list, b: list) -> float:
-    gaps = [0.0]
-    for x, y in zip(a, b, strict=True):
-        x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
-        if y.size:
-            gaps.append(float(np.max(np.abs(x - y))) / (DISTRIBUTION_TOL + DISTRIBUTION_TOL * float(np.max(np.abs(y)))))
-    return max(gaps)
-
-
-def check_distribution(item: LoadedSpec, directory: Path) -> list[Result]:
-    """One training step of the subclass under MirroredStrategy over two logical CPUs, in
-    a fresh process, with and without sample_weight. A per-sample loss must give the
-    single-device loss and weights; a batch-level one cannot (no replica sees the whole
-    batch) and must give the mean of what each half of the batch gives on its own."""
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-m", "generator.check.probes.distribution", str(directory), "--specs", str(item.path)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    name = "MirroredStrategy over 2 devices equals 1 device"
-    if done.returncode != 0 or not lines:
-        return [Result(name, False, f"the distribution probe failed: {died_of(done.stderr)}")]
-    found = json.loads(lines[-1])
-    if "error" in found:
-        return [Result(name, False, f"the loss fails under MirroredStrategy: {died_of(found['error'])}")]
-    batch_level = found["dependence"] > DISTRIBUTION_TOL
-    gaps = []
-    for case in found["cases"].values():
-        if batch_level:
-            gaps.append(_loss_gap(case["mirrored_loss"], sum(case["half_losses"]) / len(case["half_losses"])))
-            gaps.append(_weights_gap(case["mirrored_weights"], case["half_weights"]))
-        else:
-            gaps.append(_loss_gap(case["mirrored_loss"], case["single_loss"]))
-            gaps.append(_weights_gap(case["mirrored_weights"], case["single_weights"]))
-    worst = max(gaps)
-    if batch_level:
-        detail = (
-            "batch-level loss: each replica computes its half of the batch, so it cannot equal one device;"
-            f" the step is the mean of the halves, worst difference {worst:.2f} of the tolerance"
-        )
-    else:
-        detail = f"loss and step with and without sample_weight, worst difference {worst:.2f} of the tolerance (1e-6)"
-    return [Result(name, worst <= 1.0, detail)]
-
-
-def run_probe(manifests: list[dict], directory: Path) -> list[dict]:
-    """Load every saved model in one fresh Python process; return its findings."""
-    path = directory / "manifest.json"
-    path.write_text(json.dumps(manifests), encoding="utf-8")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    command = [sys.executable, "-m", "generator.check.probes.reload", str(path)]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"the reload probe failed: {died_of(result.stderr)}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def reload_results(findings: list[dict]) -> list[Result]:
-    results = []
-    for f in findings:
-        detail = f["detail"] if f["ok"] else one_line(f["detail"])
-        results.append(Result(f"save and reload in a fresh process ({f['form']})", f["ok"], detail))
-    return results
-
-
-# ---------------------------------------------------------------- one guard for every check
-
-DETAIL_LIMIT = 300
-"""Longest message quoted from an exception, in characters."""
-
-
-def one_line(text: str) -> str:
-    """The first non-empty line of ``text``, without the module path of an exception's
-    type, TensorFlow's ``{{function_node ...}}`` prefixes and trailing ``name:``, cut to
-    ``DETAIL_LIMIT`` characters."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+: )", "", lines[0] if lines else "")
-    line = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", line)
-    line = re.sub(r"\s*name:\s*$", "", line)
-    return line if len(line) <= DETAIL_LIMIT else line[: DETAIL_LIMIT - 3] + "..."
-
-
-def error_line(exc: BaseException) -> str:
-    """An exception as one line: its type and the first line of its message."""
-    message = one_line(str(exc))
-    if message.endswith(".") and not message.endswith(".."):
-        message = message[:-1]  # the row goes on after it
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def died_of(stderr: str) -> str:
-    """The exception a Python process died of, as one line, from its stderr (or a
-    formatted traceback): the first unindented line after the last ``Traceback``
-    header, else the last line."""
-    lines = stderr.strip().splitlines()
-    headers = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
-    after = lines[headers[-1] + 1 :] if headers else []
-    found = next((line for line in after if line.strip() and not line[0].isspace()), None)
-    return one_line(found or (lines[-1] if lines else "no output"))
-
-
-def error_cause(item: LoadedSpec) -> str | None:
-    """Why the formula cannot be computed at the checker's own inputs (a parameter of the
-    wrong size, steps of different widths), from :func:`hazards.explain_error`; None when
-    it can, or when that cannot be told."""
-    try:
-        for params in samples.parameter_sets(item.spec).values():
-            batch = samples.random_batch(item.spec, params, 0)
-            cause = hazards.explain_error(item, batch.y_true, batch.y_pred, params)
-            if cause:
-                return cause
-    except Exception:  # noqa: BLE001 - an explanation is a bonus; the row reports the error itself
-        return None
-    return None
-
-
-def guarded(item: LoadedSpec, title: str, check: Callable[[], list[Result]]) -> list[Result]:
-    """The rows of ``check()``; when it raises (in the loss, in Keras, in a probe), one
-    failing row named ``title`` instead, with the exception in one line and its cause
-    in the formula where :mod:`generator.check.hazards` finds one, so the other checks still run."""
-    try:
-        return check()
-    except Exception as exc:  # noqa: BLE001 - every exception is a finding, never a traceback
-        cause = error_cause(item)
-        return [Result(title, False, error_line(exc) + (f"; {cause}" if cause else ""))]
-
-
-def checks(
-    item: LoadedSpec, forms: Forms, modules: dict[str, Path], directory: Path, reload: bool = True
-) -> list[tuple[str, Callable[[], list[Result]]]]:
-    """Every check of ``lossgen check``, in the order of its table: the title of the row
-    an exception in the check becomes, and the check."""
-    table = [
-        ("forms agree", partial(check_agreement, item, forms)),
-        ("finite at the edges", partial(check_edges, item, forms)),
-        ("finite with float16 and bfloat16 inputs", partial(check_half_precision, item, forms)),
-        ("one training step under mixed precision", partial(check_mixed_precision, item, forms)),
-        ("sample_weight", partial(check_weights, item, forms)),
-        ("masked time steps are left out", partial(check_mask, item, forms)),
-        ("rank variants", partial(check_rank_variants, item, forms)),
-        ("float64", partial(check_float64, item, forms)),
-        ("wrong shapes", partial(check_wrong_shapes, item, forms)),
-        ("wrong parameter shapes", partial(check_wrong_parameter_shapes, item, forms)),
-        ("published values", partial(check_examples, item, forms)),
-        ("same values on other backends", partial(check_backends, item, forms, modules["all"])),
-        ("MirroredStrategy over 2 devices equals 1 device", partial(check_distribution, item, directory)),
-    ]
-    if reload:
-        table.append(
-            (
-                "save and reload in a fresh process",
-                lambda: reload_results(run_probe([save_models(item, modules, directory)], directory)),
-            )
-        )
-    return table
-
-
-def run(item: LoadedSpec, reload: bool = True) -> Report:
-    """Every check for one spec, each through :func:`guarded`."""
-    report = Report(item.name)
-    with tempfile.TemporaryDirectory(prefix="lossgen-check-") as tmp:
-        directory = Path(tmp)
-        loaded: dict = {}
-
-        def load() -> list[Result]:
-            loaded["modules"] = write_modules(item, directory)
-            combined = import_path(loaded["modules"]["all"], f"lossgen_check_{item.name}")
-            loaded["forms"] = forms_of(combined, item)
-            return []
-
-        report.results += guarded(item, "generate and import the module", load)
-        if "forms" in loaded:
-            for title, check in checks(item, loaded["forms"], loaded["modules"], directory, reload):
-                report.results += guarded(item, title, check)
-    return report

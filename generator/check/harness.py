@@ -1,0 +1,152 @@
+"""What every check stands on: writing and importing generated modules, the three forms
+of one module, the float64 reference values, gradients with TensorFlow, and the models and
+data the training checks use. Imports Keras and TensorFlow lazily, inside the functions."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from generator.check import numeric, samples
+from generator.check.tolerances import ATOL
+from generator.codegen import lower, pipeline
+from generator.spec.loader import LoadedSpec
+from generator.spec.names import FORMS
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def import_path(path: Path, module_name: str) -> ModuleType:
+    """Import a generated module from a file."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_modules(item: LoadedSpec, directory: Path) -> dict[str, Path]:
+    """Write the combined module and one module per form; return their paths by form."""
+    paths = {}
+    for form in ("all", *FORMS):
+        filename = f"{item.name}.py" if form == "all" else f"{item.name}_{form}.py"
+        path = directory / filename
+        path.write_text(pipeline.generate(item, form), encoding="utf-8")
+        paths[form] = path
+    return paths
+
+
+@dataclass(frozen=True)
+class Forms:
+    """The three callables of one module, for one parameter set."""
+
+    module: ModuleType
+    view_name: str
+    class_name: str
+    factory_name: str
+
+    def function(self, params: dict) -> object:
+        fn = getattr(self.module, self.view_name)
+
+        def bound(y_true, y_pred):
+            return fn(y_true, y_pred, **params)
+
+        return bound
+
+    def factory(self, params: dict) -> object:
+        return getattr(self.module, self.factory_name)(**params)
+
+    def subclass(self, params: dict) -> object:
+        return getattr(self.module, self.class_name)(**params, reduction=None)
+
+    def subclass_reduced(self, params: dict) -> object:
+        """The subclass with Keras's default reduction, as a user compiles it."""
+        return getattr(self.module, self.class_name)(**params)
+
+    def subclass_with(self, params: dict, **options) -> object:
+        """The subclass with Keras's own arguments as well (``reduction``, ``dtype``)."""
+        return getattr(self.module, self.class_name)(**params, **options)
+
+
+def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
+    view = lower.loss_view(item)
+    return Forms(module, view.name, view.class_name, view.factory_name)
+
+
+def as_numpy(x) -> np.ndarray:
+    import keras
+
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def reference_values(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> np.ndarray:
+    """:func:`numeric.evaluate`, quietly: a NaN it finds is reported by the row comparing with it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return numeric.evaluate(item, y_true, y_pred, params)
+
+
+def max_relative(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), ATOL))) if a.size else 0.0
+
+
+def value_and_gradient(
+    fn, y_true: np.ndarray, y_pred: np.ndarray, dtype: str = "float32"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``fn(y_true, y_pred)`` and its gradient with respect to ``y_pred``, given to ``fn``
+    as a ``dtype`` tensor; both returned in float64."""
+    import tensorflow as tf
+
+    # A watched constant, as in training: y_pred reaches a loss as a tensor, not a variable.
+    prediction = tf.constant(y_pred, dtype=dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(prediction)
+        value = fn(tf.constant(y_true), prediction)
+    grad = tape.gradient(value, prediction)
+    grad_np = np.zeros(np.shape(y_pred)) if grad is None else tf.cast(grad, "float64").numpy()
+    return tf.cast(value, "float64").numpy(), grad_np
+
+
+def nonfinite(x: np.ndarray) -> str:
+    return "NaN" if np.isnan(x).any() else "infinite"
+
+
+def output_layers(item: LoadedSpec, params: dict, width: int) -> list:
+    """The output layers (:func:`samples.output_layers`) built as Keras layers."""
+    import keras
+
+    logits = samples.uses_logits(item.spec, params)
+    return [getattr(keras.layers, name)(**kwargs) for name, kwargs in samples.output_layers(item.spec, width, logits)]
+
+
+def build_model(item: LoadedSpec, params: dict):
+    import keras
+
+    keras.utils.set_random_seed(1)
+    return keras.Sequential(
+        [keras.Input(shape=samples.input_shape(item.spec, 5)), *output_layers(item, params, samples.classes(item.spec))]
+    )
+
+
+def training_data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(32, *samples.input_shape(item.spec, 5))).astype("float32")
+    y = samples.targets(item.spec, rng, batch=32)
+    if item.spec.weighting.rule == "per_example":
+        y = samples.pack(y, samples.tables(item.spec, rng, batch=32))
+    return x, y.astype("float32")
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's retracing warnings: the checker builds many small models."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
