@@ -61,9 +61,7 @@ test-main: site browser backends
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 ## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch
-BACKEND_TESTS := tests/test_agreement.py tests/test_references.py tests/test_oracles_metric.py \
-	tests/test_oracles_more.py tests/test_oracles_structured.py tests/test_published.py \
-	tests/test_user_inputs.py tests/test_logits_precision.py
+BACKEND_TESTS := tests/runtime
 test-backends: backends
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
@@ -86,7 +84,7 @@ notebooks: generate
 
 ## golden: rewrite the committed golden outputs after an intended change
 golden: setup
-	$(BIN)/python -m pytest tests/test_golden.py --update-goldens
+	$(BIN)/python -m pytest tests/codegen/test_golden.py --update-goldens
 
 clean:
 	rm -rf $(VENV) site $(REFERENCE) docs/performance.md docs/performance $(KATEX) node_modules generated

@@ -87,6 +87,22 @@ def test_the_package_keeps_its_import_rules():
     assert violations() == []
 
 
+BACKEND_FREE_TESTS = ("spec", "formula", "codegen")
+"""Test folders that prove the pure generator and so must run without a Keras backend."""
+
+
+def test_the_pure_generators_tests_import_no_backend():
+    found = []
+    for folder in BACKEND_FREE_TESTS:
+        for path in sorted((ROOT / "tests" / folder).glob("*.py")):
+            found += [
+                f"{path.relative_to(ROOT)}:{line}: {module}"
+                for line, module in imports(path, ROOT / "tests")
+                if module.split(".")[0] in HEAVY - {"numpy", "matplotlib"}
+            ]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     "file, line",
     [

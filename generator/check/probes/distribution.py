@@ -1,4 +1,4 @@
-"""Run by ``lossgen check`` and tests/test_distribution.py in a fresh process: one SGD step
+"""Run by ``lossgen check`` and tests/check/test_distribution.py in a fresh process: one SGD step
 of a spec's subclass form (default parameters, default ``sum_over_batch_size`` reduction)
 on one device, and under ``tf.distribute.MirroredStrategy`` over two logical CPU devices.
 
