@@ -247,6 +247,23 @@ def _calls(node: Node) -> set[str]:
     return set()
 
 
+def formula_lines(item: LoadedSpec, width: int = DOC_WIDTH - 8) -> tuple[str, ...]:
+    """The ``Formula:`` section of the function's docstring: every step of the
+    :func:`program` (before optimising) and the per-sample result, in the formula language,
+    wrapped to ``width`` with continuation lines indented."""
+    steps, result = program(item)
+    lines: list[str] = []
+    for name, node in [*steps, ("loss", result)]:
+        lines += textwrap.wrap(
+            f"{name} = {emit.text(node)}",
+            width,
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+    return tuple(lines)
+
+
 def code_program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
     """The program the generated code computes: :func:`program` optimised
     (:mod:`generator.codegen.optimize`), with constant tensors in the compute dtype."""
@@ -259,9 +276,27 @@ def body(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
     lines = []
     if "num_classes" in _program_calls(steps, result):
         lines.append("num_classes = ops.shape(y_pred)[-1]")
-    lines += [f"{name} = {emit.code(node)}" for name, node in steps]
+    for name, node in steps:
+        if _clips_to_epsilon(node):
+            lines.append(CLIP_COMMENT)
+        lines.append(f"{name} = {emit.code(node)}")
     lines.append(f"return {emit.code(result)}")
     return tuple(lines)
+
+
+CLIP_COMMENT = "# Kept inside [epsilon, 1 - epsilon]: log(0) and 1 / 0 would give inf and NaN."
+"""The comment above a step that clips to ``epsilon()``: why the values move."""
+
+
+def _clips_to_epsilon(node: Node) -> bool:
+    """Whether a step is ``clip(x, epsilon(), ...)``, the clip a reader may wonder about."""
+    return (
+        isinstance(node, Call)
+        and node.fn == "clip"
+        and len(node.args) > 1
+        and isinstance(node.args[1], Call)
+        and node.args[1].fn == "epsilon"
+    )
 
 
 def helpers(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
@@ -569,6 +604,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         inputs=inputs_view(spec),
         helpers=helpers(*code),
         body=body(*code),
+        formula_lines=formula_lines(item),
         dtype_text=DTYPE_TEXT,
         latex=latex(item),
         weighting_text=weighting_text,

@@ -78,6 +78,7 @@ class LossView:
     inputs: InputsView
     helpers: tuple[str, ...]  # module-level helper functions the body calls (``templates/<name>.py.jinja``)
     body: tuple[str, ...]  # after the inputs are prepared: one line per step, then the return
+    formula_lines: tuple[str, ...]  # the docstring's Formula: section, in the formula language
     dtype_text: str  # Markdown: which dtype the loss computes in and returns
     latex: str
     weighting_text: str  # Markdown: the weighting rule in words

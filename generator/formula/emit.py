@@ -1,6 +1,7 @@
-"""Write a checked formula tree as ``keras.ops`` source or as LaTeX.
+"""Write a checked formula tree as ``keras.ops`` source, as LaTeX, or back in the formula
+language itself (for the ``Formula:`` section of a generated docstring).
 
-Both printers are precedence-aware, so they add the parentheses the meaning needs and
+The printers are precedence-aware, so they add the parentheses the meaning needs and
 no others. Neither evaluates anything.
 """
 
@@ -81,6 +82,44 @@ def _code(node: Node) -> tuple[str, int]:
             text = spec.code.format(*(t for t, _ in rendered), kw=kw, **values)
             return text, _PY_ATOM
     raise TypeError(f"not a formula node: {node!r}")
+
+
+def text(node: Node) -> str:
+    """A formula in the spec's own language: ``mean(alpha_t * miss ** gamma * bce)``.
+    Keywords are printed where the code printer prints them: always for an axis, else
+    where they differ from the function's default."""
+    return _text(node)[0]
+
+
+_PY_COMPARE = 5
+
+
+def _text(node: Node) -> tuple[str, int]:
+    match node:
+        case Unary(op=op, operand=x):
+            inner, prec = _text(x)
+            return op + _wrap(inner, prec, _PY_UNARY), _PY_UNARY
+        case Binary(op=op, left=a, right=b):
+            level = _PY_BINARY[op]
+            (lt, lp), (rt, rp) = _text(a), _text(b)
+            if op == "**":
+                return f"{_wrap(lt, lp, level, strict=True)} ** {_wrap(rt, rp, level)}", level
+            return f"{_wrap(lt, lp, level)} {op} {_wrap(rt, rp, level, strict=True)}", level
+        case Compare(op=op, left=a, right=b):
+            (lt, lp), (rt, rp) = _text(a), _text(b)
+            return (
+                f"{_wrap(lt, lp, _PY_COMPARE, strict=True)} {op} {_wrap(rt, rp, _PY_COMPARE, strict=True)}",
+                _PY_COMPARE,
+            )
+        case Cond(flag=flag, body=a, orelse=b):
+            (bt, bp), (ot, op_) = _text(a), _text(b)
+            return f"{_wrap(bt, bp, _PY_COND, strict=True)} if {flag} else {_wrap(ot, op_, _PY_COND)}", _PY_COND
+        case Call(fn=fn, args=args, keywords=keywords):
+            spec = FUNCTIONS[fn]
+            parts = [_text(a)[0] for a in args]
+            parts += [f"{k}={number(v)}" for k, v in keywords if k in spec.always or v != spec.keywords.get(k)]
+            return f"{fn}({', '.join(parts)})", _PY_ATOM
+    return _code(node)
 
 
 # ---------------------------------------------------------------- LaTeX

@@ -125,3 +125,26 @@ def test_latex_of_a_fraction_and_names():
     assert emit.symbol("alpha_t") == r"\alpha_{t}"
     assert emit.symbol("y_pred") == r"\hat{y}"
     assert emit.symbol("bce") == r"\mathrm{bce}"
+
+
+@pytest.mark.parametrize("text", PRECEDENCE_CASES)
+def test_formula_text_reads_back_as_the_same_formula(text):
+    node = parse(text, SCOPE)
+    assert emit.code(parse(emit.text(node), SCOPE)) == emit.code(node)
+
+
+def test_every_catalog_formula_reads_back_from_its_docstring_text():
+    """The ``Formula:`` section of each generated docstring is printed by ``emit.text``;
+    parsed again, every step and the loss give the same code as the spec's own text."""
+    from conftest import SPECS
+
+    from generator.spec.loader import load_spec
+
+    for path in sorted(SPECS.glob("*.yaml")):
+        item = load_spec(path)
+        names = {"y_true": "input", "y_pred": "input", **{n: "param" for n in item.spec.parameters}}
+        flags = frozenset(n for n, p in item.spec.parameters.items() if p.type == "bool")
+        for name, node in [*item.program.steps, ("loss", item.program.loss)]:
+            again = parse(emit.text(node), Scope(dict(names), flags))
+            assert emit.code(again) == emit.code(node), f"{path.name}: {name}"
+            names[name] = "step"

@@ -18,6 +18,11 @@ def amplitude_weighted_mse(y_true, y_pred, *, alpha=5.0):
     where a plain mse lets the network always predict "little rain". Scale
     targets to about [0, 1] first: the weight grows exponentially.
 
+    Formula:
+
+        weight = exp(alpha * y_true)
+        loss = mean(weight * square(y_pred - y_true), axis=-1)
+
     Args:
         y_true: Targets, shape `(batch, d)`, ideally scaled to about [0, 1].
         y_pred: Predictions, shape `(batch, d)`.
@@ -76,6 +81,7 @@ def _prepare_inputs(y_true, y_pred):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    # Not the input's own dtype: half precision would defeat the clips (see above).
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)

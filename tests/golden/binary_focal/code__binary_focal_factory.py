@@ -17,6 +17,18 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
     hard ones; alpha balances positives against negatives. For heavily
     imbalanced binary or multi-label problems such as dense object detection.
 
+    Formula:
+
+        q = clip(y_pred, epsilon(), 1 - epsilon())
+        bce = y_true * softplus(-y_pred) + (1 - y_true) * softplus(y_pred) if
+            from_logits else -(y_true * log(q) + (1 - y_true) * log(1 - q))
+        p_t = y_true * y_pred + (1 - y_true) * (1 - y_pred)
+        odds = exp(-abs(y_pred)) if from_logits else 0
+        miss = (where(y_pred >= 0, 1 - y_true, y_true) + where(y_pred >= 0,
+            y_true, 1 - y_true) * odds) / (1 + odds) if from_logits else 1 - p_t
+        alpha_t = y_true * alpha + (1 - y_true) * (1 - alpha)
+        loss = mean(alpha_t * power(miss, gamma) * bce, axis=-1)
+
     Args:
         y_true: Binary targets (0 or 1), shape `(batch, d)`, or `(batch,)` for
             one per sample.
@@ -37,6 +49,7 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_true, y_pred = _prepare_inputs(y_true, y_pred)
+    # Kept inside [epsilon, 1 - epsilon]: log(0) and 1 / 0 would give inf and NaN.
     q = ops.clip(y_pred, keras.config.epsilon(), 1 - keras.config.epsilon())
     bce = (
         y_true * ops.softplus(-y_pred) + (1 - y_true) * ops.softplus(y_pred)
@@ -110,6 +123,7 @@ def _prepare_inputs(y_true, y_pred):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    # Not the input's own dtype: half precision would defeat the clips (see above).
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)

@@ -18,6 +18,19 @@ def example_weighted_crossentropy(y_true, y_pred):
     costs that differ per example (per customer, per patient); use
     misclassification_weighted_crossentropy when one table fits all.
 
+    Formula:
+
+        example_table = square_table(tail(y_true, num_classes()), num_classes())
+        y_true = head(y_true, num_classes())
+        p = clip(y_pred / sum(y_pred, axis=-1, keepdims=True), epsilon(), 1 -
+            epsilon())
+        true_class = one_hot(argmax(y_true, axis=-1), num_classes())
+        predicted_class = one_hot(argmax(y_pred, axis=-1), num_classes())
+        per_sample = -sum(y_true * log(p), axis=-1)
+        weight = sum(sum(example_table * expand_dims(true_class, axis=-1) *
+            expand_dims(predicted_class, axis=-2), axis=-1), axis=-1)
+        loss = per_sample * weight
+
     Args:
         y_true: One-hot class targets, shape `(batch, classes)`. Per-example
             weight tables are packed behind the labels: see
@@ -38,6 +51,7 @@ def example_weighted_crossentropy(y_true, y_pred):
         y_true[..., num_classes:], (-1, num_classes, num_classes)
     )
     y_true = y_true[..., :num_classes]
+    # Kept inside [epsilon, 1 - epsilon]: log(0) and 1 / 0 would give inf and NaN.
     p = ops.clip(
         y_pred / ops.sum(y_pred, axis=-1, keepdims=True),
         keras.config.epsilon(),
@@ -127,6 +141,7 @@ def _prepare_inputs(y_true, y_pred):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    # Not the input's own dtype: half precision would defeat the clips (see above).
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)

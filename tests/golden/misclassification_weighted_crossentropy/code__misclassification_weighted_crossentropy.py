@@ -21,6 +21,16 @@ def misclassification_weighted_crossentropy(
     "benign" worse than the reverse) without changing the loss of correct
     predictions, if the diagonal is 1.
 
+    Formula:
+
+        p = clip(y_pred / sum(y_pred, axis=-1, keepdims=True), epsilon(), 1 -
+            epsilon())
+        true_class = one_hot(argmax(y_true, axis=-1), num_classes())
+        predicted_class = one_hot(argmax(y_pred, axis=-1), num_classes())
+        per_sample = -sum(y_true * log(p), axis=-1)
+        weight = sum(matmul(true_class, weights) * predicted_class, axis=-1)
+        loss = per_sample * weight
+
     Args:
         y_true: One-hot class targets, shape `(batch, classes)`.
         y_pred: Predicted class probabilities (rows sum to 1), shape `(batch,
@@ -50,6 +60,7 @@ def misclassification_weighted_crossentropy(
             f"Received shape {tuple(weights.shape)}."
         )
     num_classes = ops.shape(y_pred)[-1]
+    # Kept inside [epsilon, 1 - epsilon]: log(0) and 1 / 0 would give inf and NaN.
     p = ops.clip(
         y_pred / ops.sum(y_pred, axis=-1, keepdims=True),
         keras.config.epsilon(),
@@ -158,6 +169,7 @@ def _prepare_inputs(y_true, y_pred):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_pred = ops.convert_to_tensor(y_pred)
+    # Not the input's own dtype: half precision would defeat the clips (see above).
     if ops.dtype(y_pred) != "float64":
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)
