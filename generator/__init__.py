@@ -1,11 +1,13 @@
 """lossgen: declarative loss specs turned into Keras code and documentation.
 
-The pipeline runs one way, one module per step:
+The pipeline runs one way, one subpackage per step:
 
-``loader`` (YAML + pydantic + semantic checks) -> ``lower`` (render model) ->
-``render`` (Jinja, pure) -> ``formatting`` (ruff) -> ``write`` (atomic).
-
-Nothing in this package imports TensorFlow or Keras except ``checker``.
+``spec`` (YAML + pydantic + semantic checks; the program a spec computes) ->
+``codegen`` (lower to render views, optimise, render with Jinja, format with ruff, write
+atomically) -> ``site`` (pages, plots, ``lossgen build``); ``formula`` is the language all
+of them use, ``check`` proves generated code (``lossgen check`` and the tests), and ``cli``
+sits on top. Only ``check`` and ``site`` import NumPy, Keras, TensorFlow or matplotlib, and
+nothing imports ``cli``: ``tests/test_imports.py`` enforces both.
 """
 
 __version__ = "0.1.0"
