@@ -18,6 +18,7 @@ from generator.codegen.views import (
     InputsView,
     LossView,
     ParamView,
+    UsageView,
 )
 from generator.formula import emit
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, children, rebuild
@@ -431,38 +432,23 @@ def _layer_code(name: str, kwargs: dict[str, object]) -> str:
     return f"keras.layers.{name}({', '.join(args)})"
 
 
-def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> str:
-    """A complete program: train a small model with the loss, save it, reload it."""
+def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> UsageView:
+    """What the page's program (``templates/usage.py.jinja``) needs: train a small model
+    with the loss, save it, reload it."""
     classes = _classes(spec)
     shape = shapes.input_shape(spec, 4)
-    layers = ", ".join(_layer_code(name, kwargs) for name, kwargs in shapes.output_layers(spec, classes))
-    imports = [import_name] + ([pack] if pack else [])
-    targets = _example_targets(spec, classes)
-    if pack:
-        targets = f"{pack}({targets}, np.ones((32, {classes}, {classes})))"
-    if key == "factory":
-        reload_note = (
-            "# In a new process, make the same factory call before loading; with other\n"
-            "# values (or none) load_model fails and names the call to make.\n"
-            f"{loss_expr}\n"
-        )
-    elif key == "class":
-        reload_note = "# In a new process, import the module first; the parameters come back from the file.\n"
-    else:
-        reload_note = f"# In a new process, import the module first so that Keras finds `{import_name}`.\n"
-    return (
-        "import keras\nimport numpy as np\n\n"
-        f"from {module} import {', '.join(imports)}\n\n"
-        "rng = np.random.default_rng(0)\n"
-        f"x = rng.normal(size={(32, *shape)})\n"
-        f"y = {targets}\n\n"
-        f"model = keras.Sequential([keras.Input({shape}), {layers}])\n"
-        f'model.compile(optimizer="adam", loss={loss_expr})\n'
-        "model.fit(x, y, epochs=2, verbose=0)\n"
-        'model.save("model.keras")\n\n'
-        f"{reload_note}"
-        'restored = keras.saving.load_model("model.keras")\n'
-        "print(restored.evaluate(x, y, verbose=0))\n"
+    return UsageView(
+        form=key,
+        module=module,
+        imports=", ".join([import_name] + ([pack] if pack else [])),
+        import_name=import_name,
+        sample_shape=str((32, *shape)),
+        input_shape=str(shape),
+        layers=", ".join(_layer_code(name, kwargs) for name, kwargs in shapes.output_layers(spec, classes)),
+        targets=_example_targets(spec, classes),
+        pack=pack,
+        classes=classes,
+        loss_expr=loss_expr,
     )
 
 
@@ -482,18 +468,6 @@ _PITFALLS = {
         " also with `safe_mode=True`. Import the module before loading."
     ),
 }
-
-
-def _registered_name(factory: str, names: list[str]) -> tuple[str, ...]:
-    """String-literal parts, one per parameter, of the name a factory registers: the call
-    itself, such as ``make_huber(delta=2.0)``."""
-    if not names:
-        return (f'"{factory}()"',)
-    parts = [f'"{factory}("']
-    for i, n in enumerate(names):
-        end = ")" if i == len(names) - 1 else ", "
-        parts.append(f'f"{n}={{{n}!r}}{end}"')
-    return tuple(parts)
 
 
 _MODULE_FORMS = {
@@ -537,7 +511,6 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         + [f"{p.name}={p.default_code}" for p in params]
         + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
-    registered = _registered_name(factory, param_names)
     example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
     usages = {
         "function": (generated.function, generated.function),
@@ -549,7 +522,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
             key=key,
             label=label,
             filename=f"{spec.name}_{key}.py",
-            usage_lines=tuple(_usage(key, spec, f"{spec.name}_{key}", loss_expr, import_name, pack).splitlines()),
+            usage=_usage(key, spec, f"{spec.name}_{key}", loss_expr, import_name, pack),
             pitfall=_PITFALLS[key],
         )
         for key, label in (("function", "Function"), ("factory", "Factory"), ("class", "Loss subclass"))
@@ -597,7 +570,6 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         factory_signature=f"*, {sig_params}" if params else "",
         call_kwargs=", ".join(f"{n}={n}" for n in param_names),
         self_kwargs=", ".join(f"{n}=self.{n}" for n in param_names),
-        registered_name=registered,
         y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
         returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),

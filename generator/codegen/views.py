@@ -22,13 +22,30 @@ class ParamView:
 
 
 @dataclass(frozen=True)
+class UsageView:
+    """The data of one form's save-and-reload program (``templates/usage.py.jinja``)."""
+
+    form: str  # function | factory | class: decides what the reload comment says
+    module: str  # the module the program imports from
+    imports: str  # what it imports: the loss, and the packing helper if any
+    import_name: str  # the loss's name in that module
+    sample_shape: str  # the shape of x, as Python source
+    input_shape: str  # the shape of one sample, as Python source
+    layers: str  # the output layers, as Python source
+    targets: str  # an expression for 32 random targets (uses rng)
+    pack: str  # the packing helper's name, or ""
+    classes: int  # the width of the targets (for the packed tables)
+    loss_expr: str  # the loss as compile() gets it
+
+
+@dataclass(frozen=True)
 class FormView:
     """One implementation form as shown on a page."""
 
     key: str  # function | factory | class
     label: str  # tab label
     filename: str  # the self-contained module
-    usage_lines: tuple[str, ...]  # compile / save / reload snippet
+    usage: UsageView  # the compile / save / reload program
     pitfall: str  # Markdown
 
 
@@ -71,7 +88,6 @@ class LossView:
     factory_signature: str  # ``*, gamma=2.0``
     call_kwargs: str  # ``gamma=gamma``
     self_kwargs: str  # ``gamma=self.gamma``
-    registered_name: tuple[str, ...]  # string-literal parts that spell a factory call
     y_true_lines: tuple[str, ...]
     y_pred_lines: tuple[str, ...]
     returns_lines: tuple[str, ...]
