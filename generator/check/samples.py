@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.spec import shapes
 from generator.spec.schema import LossSpec, Parameter
 from generator.spec.shapes import SPATIAL
 from generator.spec.shapes import input_shape as input_shape  # re-exported: the checker's model
@@ -29,13 +30,9 @@ class Batch:
 
 
 def classes(spec: LossSpec) -> int:
-    """The width of the last axis: the size of a vector/matrix parameter if there is one."""
-    if spec.inputs.y_pred.kind == "box":
-        return 4
-    for param in spec.parameters.values():
-        if param.type in ("vector", "matrix"):
-            return len(param.default)
-    return FEATURES
+    """The width of the last axis: the spec's fixed width (:func:`shapes.width`), else
+    ``FEATURES``."""
+    return shapes.width(spec, FEATURES)
 
 
 def _alternative(param: Parameter) -> object:

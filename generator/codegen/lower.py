@@ -410,18 +410,6 @@ def _example_targets(spec: LossSpec, classes: int) -> str:
     }[spec.inputs.y_true.kind]
 
 
-def _classes(spec: LossSpec) -> int:
-    """The width of the example's targets: boxes have 4 numbers, ranked lists 5 items."""
-    if spec.inputs.y_pred.kind == "box":
-        return 4
-    if spec.task == "ranking":
-        return 5
-    for param in spec.parameters.values():
-        if param.type in ("vector", "matrix"):
-            return len(param.default)
-    return 1 if spec.inputs.y_true.kind in ("binary", "signed", "real", "nonnegative") else 3
-
-
 _POSITIONAL = ("units", "filters", "kernel_size")
 """Layer arguments printed without their keyword: each comes first in its layer."""
 
@@ -435,7 +423,7 @@ def _layer_code(name: str, kwargs: dict[str, object]) -> str:
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> UsageView:
     """What the page's program (``templates/usage.py.jinja``) needs: train a small model
     with the loss, save it, reload it."""
-    classes = _classes(spec)
+    classes = shapes.example_width(spec)
     shape = shapes.input_shape(spec, 4)
     return UsageView(
         form=key,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.check.numeric import evaluate
+from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
 from generator.spec.schema import LossSpec, Parameter
 
@@ -70,10 +71,7 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
         y_pred = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
         return theta, y_true, y_pred, "angle between y_true and y_pred (radians)", ""
     if pred in ("distribution",) or kind in ("one_hot", "labels", "distribution"):
-        classes = 3
-        for param in spec.parameters.values():
-            if param.type in ("vector", "matrix"):
-                classes = len(param.default)
+        classes = shapes.width(spec, 3)
         p = np.linspace(0.001, 0.999, POINTS)
         rest = (1 - p) / (classes - 1)
         y_pred = np.concatenate([p[:, None], np.tile(rest[:, None], (1, classes - 1))], axis=-1)

@@ -26,6 +26,38 @@ def parameter_shape(kind: str, classes: int) -> tuple[int, ...]:
     return tuple(classes for _ in PARAMETER_AXES[kind])
 
 
+BOX_WIDTH = 4
+"""Numbers per box: two corners."""
+RANKING_WIDTH = 5
+"""Items per list in the pages' ranking examples."""
+
+
+def fixed_width(spec: LossSpec) -> int | None:
+    """The width of the last axis when the spec fixes it: four for boxes, the class count
+    of a vector or matrix parameter's default; None when any width works."""
+    if spec.inputs.y_pred.kind == "box":
+        return BOX_WIDTH
+    for param in spec.parameters.values():
+        if param.type in PARAMETER_AXES:
+            return len(param.default)
+    return None
+
+
+def width(spec: LossSpec, otherwise: int) -> int:
+    """The width of the last axis to use: the spec's :func:`fixed_width`, else ``otherwise``
+    (the checker's feature count, the plots' three classes)."""
+    fixed = fixed_width(spec)
+    return otherwise if fixed is None else fixed
+
+
+def example_width(spec: LossSpec) -> int:
+    """The width of the targets in the pages' save-and-reload programs: the fixed width, a
+    ranked list of five, one column for element-wise targets, else three classes."""
+    if spec.task == "ranking" and fixed_width(spec) is None:
+        return RANKING_WIDTH
+    return width(spec, 1 if spec.inputs.y_true.kind in ONE_COLUMN_TARGETS else 3)
+
+
 _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
 
 
