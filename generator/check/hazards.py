@@ -18,6 +18,7 @@ import numpy as np
 from generator.check.numeric import environment, value
 from generator.formula import emit
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, children
+from generator.formula.vocabulary import FUNCTIONS
 from generator.spec.loader import LoadedSpec
 from generator.spec.program import program
 from generator.spec.shapes import PARAMETER_AXES, parameter_shape
@@ -96,38 +97,75 @@ def _hazard(node: Node, env: dict) -> str | None:
         return _power_hazard(text, value(node.left, env), value(node.right, env))
     if not isinstance(node, Call):
         return None
-    args = [value(a, env) for a in node.args]
-    fn = node.fn
-    if fn == "log":
-        x = _array(args[0])
-        if np.any(x == 0):
-            return f"log of zero in {text}; clip its input to [epsilon(), ...] or use the logits form"
-        if np.any(x < 0):
-            return f"log of a negative number in {text}; clip its input to [epsilon(), ...]"
-    if fn == "log1p" and np.any(_array(args[0]) <= -1):
-        return f"log1p of -1 or less in {text}; keep its input above -1"
-    if fn == "sqrt":
-        x = _array(args[0])
-        if np.any(x < 0):
-            return f"square root of a negative number in {text}"
-        if np.any(x == 0):
-            return f"square root at 0 in {text}, where its slope is infinite; add epsilon() inside the root"
-    if fn == "power":
-        return _power_hazard(text, args[0], args[1])
-    if fn == "exp" and np.any(_array(args[0]) > EXP_LIMIT):
-        return f"exp above {EXP_LIMIT:g} overflows float32 in {text}; clip its input or use softplus/logsumexp"
-    if fn == "exp_diff" and np.any(_array(args[0]) - _array(args[1]) > EXP_LIMIT):
-        return f"x - y above {EXP_LIMIT:g}: exp overflows float32 in {text}; subtract the maximum, as softmax does"
-    if fn == "where":
-        for branch in args[1:]:
-            b = _array(branch)
-            if not np.all(np.isfinite(b)):
-                kind = "NaN" if np.any(np.isnan(b)) else "infinite"
-                return (
-                    f"{text} picks a finite branch, but the other branch is {kind} here and its gradient"
-                    " is NaN; make both branches finite (clip their inputs)"
-                )
+    rule = RULES.get(FUNCTIONS[node.fn].hazard)
+    if rule is None:
+        return None
+    return rule(text, [value(a, env) for a in node.args])
+
+
+def _log_rule(text: str, args: list) -> str | None:
+    x = _array(args[0])
+    if np.any(x == 0):
+        return f"log of zero in {text}; clip its input to [epsilon(), ...] or use the logits form"
+    if np.any(x < 0):
+        return f"log of a negative number in {text}; clip its input to [epsilon(), ...]"
     return None
+
+
+def _log1p_rule(text: str, args: list) -> str | None:
+    if np.any(_array(args[0]) <= -1):
+        return f"log1p of -1 or less in {text}; keep its input above -1"
+    return None
+
+
+def _sqrt_rule(text: str, args: list) -> str | None:
+    x = _array(args[0])
+    if np.any(x < 0):
+        return f"square root of a negative number in {text}"
+    if np.any(x == 0):
+        return f"square root at 0 in {text}, where its slope is infinite; add epsilon() inside the root"
+    return None
+
+
+def _power_rule(text: str, args: list) -> str | None:
+    return _power_hazard(text, args[0], args[1])
+
+
+def _exp_rule(text: str, args: list) -> str | None:
+    if np.any(_array(args[0]) > EXP_LIMIT):
+        return f"exp above {EXP_LIMIT:g} overflows float32 in {text}; clip its input or use softplus/logsumexp"
+    return None
+
+
+def _exp_diff_rule(text: str, args: list) -> str | None:
+    if np.any(_array(args[0]) - _array(args[1]) > EXP_LIMIT):
+        return f"x - y above {EXP_LIMIT:g}: exp overflows float32 in {text}; subtract the maximum, as softmax does"
+    return None
+
+
+def _where_rule(text: str, args: list) -> str | None:
+    for branch in args[1:]:
+        b = _array(branch)
+        if not np.all(np.isfinite(b)):
+            kind = "NaN" if np.any(np.isnan(b)) else "infinite"
+            return (
+                f"{text} picks a finite branch, but the other branch is {kind} here and its gradient"
+                " is NaN; make both branches finite (clip their inputs)"
+            )
+    return None
+
+
+RULES: dict[str, Callable[[str, list], str | None]] = {
+    "log": _log_rule,
+    "log1p": _log1p_rule,
+    "sqrt": _sqrt_rule,
+    "power": _power_rule,
+    "exp": _exp_rule,
+    "exp_diff": _exp_diff_rule,
+    "where": _where_rule,
+}
+"""The domain rules a vocabulary entry names in its ``hazard`` field: each takes the call
+as the spec wrote it and its argument values, and says what goes wrong there, or None."""
 
 
 def _power_hazard(text: str, base: object, exponent: object) -> str | None:

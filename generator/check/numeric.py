@@ -1,8 +1,9 @@
 """Evaluate a spec's formula with NumPy (float64), for plots and for explaining where a
 formula fails: no Keras, no code execution.
 
-The formula tree is walked node by node; each whitelisted function has a NumPy twin
-here. The checker and tests compare the generated Keras code against independent
+The formula tree is walked node by node; each whitelisted function's NumPy twin is
+declared with it in ``formula/vocabulary.py``; the few that read the inputs' shapes are
+computed here. The checker and tests compare the generated Keras code against independent
 references, not against this evaluator.
 """
 
@@ -11,79 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
+from generator.formula.vocabulary import FUNCTIONS, READS_INPUTS
 from generator.spec.loader import LoadedSpec
 from generator.spec.program import program
 
-EPSILON = 1e-7
-
-
-def _softmax(x, axis=-1):
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
-
-
-def _log_softmax(x, axis=-1):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
-
-
-def _logsumexp(x, axis=-1, keepdims=False):
-    peak = np.max(x, axis=axis, keepdims=True)
-    out = peak + np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True))
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def _normalize(x, axis=-1):
-    norm = np.sqrt(np.maximum(np.sum(x * x, axis=axis, keepdims=True), EPSILON))
-    return x / norm
-
-
-_TWINS = {
-    "exp": np.exp,
-    "exp_diff": lambda x, y: np.exp(np.subtract(x, y)),
-    "log": np.log,
-    "log1p": np.log1p,
-    "expm1": np.expm1,
-    "sqrt": np.sqrt,
-    "square": np.square,
-    "abs": np.abs,
-    "sign": np.sign,
-    "tanh": np.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-    "softplus": lambda x: np.logaddexp(0.0, x),
-    "log_sigmoid": lambda x: -np.logaddexp(0.0, -x),
-    "relu": lambda x: np.maximum(x, 0.0),
-    "power": np.power,
-    "maximum": np.maximum,
-    "minimum": np.minimum,
-    "clip": np.clip,
-    "where": np.where,
-    "stop_gradient": lambda x: x,
-    "logical_and": np.logical_and,
-    "logical_or": np.logical_or,
-    "logical_not": np.logical_not,
-    "all": np.all,
-    "indicator": lambda x: np.asarray(x, dtype="float64"),
-    "sort": np.sort,
-    "argsort": lambda x, axis=-1: np.argsort(x, axis=axis, kind="stable"),
-    "take_along_axis": np.take_along_axis,
-    "cumsum": np.cumsum,
-    "at": lambda x, i: np.asarray(x)[..., int(i)],
-    "eye": lambda n: np.eye(int(n)),
-    "arange": lambda n: np.arange(int(n), dtype="float64"),
-    "softmax": _softmax,
-    "log_softmax": _log_softmax,
-    "logsumexp": _logsumexp,
-    "normalize": _normalize,
-    "sum": np.sum,
-    "mean": np.mean,
-    "max": np.max,
-    "min": np.min,
-    "argmax": np.argmax,
-    "expand_dims": np.expand_dims,
-    "matmul": np.matmul,
-    "transpose": np.transpose,
-}
 _COMPARE = {
     "<": np.less,
     "<=": np.less_equal,
@@ -146,32 +78,27 @@ def _labels(x: object, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
-    y_pred = env["y_pred"]
-    if fn == "epsilon":
-        return EPSILON
+    twin = FUNCTIONS[fn].twin
+    if twin == READS_INPUTS:
+        return _reading_inputs(fn, args, env["y_pred"])
+    if callable(twin):
+        return twin(np, *args, **keywords)
+    return getattr(np, twin)(*args, **keywords)
+
+
+def _reading_inputs(fn: str, args: list, y_pred: np.ndarray) -> object:
+    """The twins of the functions whose value depends on the inputs' shapes."""
     if fn == "num_classes":
         return y_pred.shape[-1]
     if fn == "batch_size":
         return y_pred.shape[0]
     if fn == "every_sample":
         return np.broadcast_to(args[0], y_pred.shape[:1])
-    if fn == "first_half":
-        return args[0][..., : args[0].shape[-1] // 2]
-    if fn == "second_half":
-        return args[0][..., args[0].shape[-1] // 2 :]
     if fn == "labels":
         return _labels(args[0], y_pred.shape[:-1])
     if fn == "sparse_crossentropy":
         logits = np.asarray(args[1])
         labels = _labels(args[0], logits.shape[:-1])
-        return -np.take_along_axis(_log_softmax(logits), labels[..., None], axis=-1)[..., 0]
-    if fn == "one_hot":
-        return np.eye(int(args[1]))[np.asarray(args[0], dtype=int)]
-    if fn == "head":
-        return args[0][..., : int(args[1])]
-    if fn == "tail":
-        return args[0][..., int(args[1]) :]
-    if fn == "square_table":
-        n = int(args[1])
-        return np.reshape(args[0], (-1, n, n))
-    return _TWINS[fn](*args, **keywords)
+        log_probabilities = FUNCTIONS["log_softmax"].twin(np, logits)
+        return -np.take_along_axis(log_probabilities, labels[..., None], axis=-1)[..., 0]
+    raise KeyError(f"{fn} is marked READS_INPUTS but has no twin here")

@@ -12,12 +12,17 @@ Templates are ``str.format`` strings over already-rendered arguments:
 * ``{ax}`` (LaTeX only) the index symbol of the reduced axis;
 * ``{pair}`` (LaTeX only) the index a new axis stands for: ``i`` (axis -1), ``j`` (0 or -2), ``k``.
 
+Each entry also names its float64 NumPy twin (for the checker's evaluator, the plots and
+the hazard finder) and its hazard rule, if its domain is limited: a new function is one
+entry here, plus a rule in ``check/hazards.py`` when it needs a new one.
+
 Entries with ``public=False`` are used by weighting rules while lowering and cannot be
 written in a spec.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # LaTeX precedence levels (higher binds tighter); see ``emit.py``.
@@ -49,12 +54,126 @@ class Function:
     helper: str = ""
     """The module-level function the code calls, written by ``templates/<helper>.py.jinja``
     into every module whose loss uses it."""
+    twin: str | Callable[..., object] = ""
+    """The float64 NumPy twin of the checker's evaluator: the name of a NumPy function, a
+    function of ``(np, *args, **keywords)``, or ``READS_INPUTS``."""
+    hazard: str = ""
+    """The rule of ``check/hazards.py`` (a key of its ``RULES``) that says where a call is
+    undefined, infinite or overflows float32; "" when it has none."""
 
     @property
     def signature(self) -> str:
         args = list(self.params)
         args += [f"{k}={v!r}" for k, v in self.keywords.items()]
         return f"{self.name}({', '.join(args)})"
+
+
+# ---------------------------------------------------------------- float64 NumPy twins
+# What the checker's float64 evaluator (check/numeric.py) computes for a call. NumPy is
+# passed in as ``np``: the formula language imports no NumPy.
+
+READS_INPUTS = "reads the inputs"
+"""The twin of a function whose value depends on the shapes of the inputs (the class count,
+the batch size, labels lined up with ``y_pred``): check/numeric.py computes it."""
+
+EPSILON = 1e-7
+"""``keras.config.epsilon()``'s default, which the twins use."""
+
+
+def _twin_exp_diff(np, x, y):
+    return np.exp(np.subtract(x, y))
+
+
+def _twin_sigmoid(np, x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _twin_softplus(np, x):
+    return np.logaddexp(0.0, x)
+
+
+def _twin_log_sigmoid(np, x):
+    return -np.logaddexp(0.0, -x)
+
+
+def _twin_relu(np, x):
+    return np.maximum(x, 0.0)
+
+
+def _twin_stop_gradient(np, x):
+    return x
+
+
+def _twin_compute_dtype(np, x):
+    return x
+
+
+def _twin_indicator(np, x):
+    return np.asarray(x, dtype="float64")
+
+
+def _twin_argsort(np, x, axis=-1):
+    return np.argsort(x, axis=axis, kind="stable")
+
+
+def _twin_at(np, x, i):
+    return np.asarray(x)[..., int(i)]
+
+
+def _twin_eye(np, n):
+    return np.eye(int(n))
+
+
+def _twin_arange(np, n):
+    return np.arange(int(n), dtype="float64")
+
+
+def _twin_softmax(np, x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _twin_log_softmax(np, x, axis=-1):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _twin_logsumexp(np, x, axis=-1, keepdims=False):
+    peak = np.max(x, axis=axis, keepdims=True)
+    out = peak + np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _twin_normalize(np, x, axis=-1):
+    return x / np.sqrt(np.maximum(np.sum(x * x, axis=axis, keepdims=True), EPSILON))
+
+
+def _twin_first_half(np, x):
+    return x[..., : x.shape[-1] // 2]
+
+
+def _twin_second_half(np, x):
+    return x[..., x.shape[-1] // 2 :]
+
+
+def _twin_one_hot(np, x, n):
+    return np.eye(int(n))[np.asarray(x, dtype=int)]
+
+
+def _twin_head(np, x, n):
+    return x[..., : int(n)]
+
+
+def _twin_tail(np, x, n):
+    return x[..., int(n) :]
+
+
+def _twin_square_table(np, x, n):
+    return np.reshape(x, (-1, int(n), int(n)))
+
+
+def _twin_epsilon(np):
+    return EPSILON
 
 
 _REDUCE_KW = {"axis": -1, "keepdims": False}
@@ -67,7 +186,7 @@ def _f(name, params, code, latex, doc, **kwargs) -> Function:
 
 _FUNCTIONS = [
     # element-wise maths
-    _f("exp", "x", "ops.exp({0})", r"e^{{{0}}}", "e to the power x.", latex_prec=POW),
+    _f("exp", "x", "ops.exp({0})", r"e^{{{0}}}", "e to the power x.", latex_prec=POW, twin="exp", hazard="exp"),
     _f(
         "exp_diff",
         "xy",
@@ -80,34 +199,69 @@ _FUNCTIONS = [
         " as a small helper function, `_exp_diff`.",
         latex_prec=POW,
         helper="_exp_diff",
+        twin=_twin_exp_diff,
+        hazard="exp_diff",
     ),
-    _f("log", "x", "ops.log({0})", r"\log {a0}", "Natural logarithm."),
-    _f("log1p", "x", "ops.log1p({0})", r"\log\left(1 + {0}\right)", "log(1 + x), accurate near 0."),
-    _f("expm1", "x", "ops.expm1({0})", r"\left(e^{{{0}}} - 1\right)", "exp(x) - 1, accurate near 0."),
-    _f("sqrt", "x", "ops.sqrt({0})", r"\sqrt{{{0}}}", "Square root."),
-    _f("square", "x", "ops.square({0})", r"{a0}^{{2}}", "x * x.", latex_prec=POW),
-    _f("abs", "x", "ops.abs({0})", r"\left|{0}\right|", "Absolute value."),
-    _f("sign", "x", "ops.sign({0})", r"\operatorname{{sign}}\left({0}\right)", "-1, 0 or 1."),
-    _f("tanh", "x", "ops.tanh({0})", r"\tanh\left({0}\right)", "Hyperbolic tangent."),
-    _f("sigmoid", "x", "ops.sigmoid({0})", r"\sigma\left({0}\right)", "Logistic function 1 / (1 + exp(-x))."),
-    _f("softplus", "x", "ops.softplus({0})", r"\operatorname{{softplus}}\left({0}\right)", "log(1 + exp(x)), stable."),
+    _f("log", "x", "ops.log({0})", r"\log {a0}", "Natural logarithm.", twin="log", hazard="log"),
+    _f(
+        "log1p",
+        "x",
+        "ops.log1p({0})",
+        r"\log\left(1 + {0}\right)",
+        "log(1 + x), accurate near 0.",
+        twin="log1p",
+        hazard="log1p",
+    ),
+    _f("expm1", "x", "ops.expm1({0})", r"\left(e^{{{0}}} - 1\right)", "exp(x) - 1, accurate near 0.", twin="expm1"),
+    _f("sqrt", "x", "ops.sqrt({0})", r"\sqrt{{{0}}}", "Square root.", twin="sqrt", hazard="sqrt"),
+    _f("square", "x", "ops.square({0})", r"{a0}^{{2}}", "x * x.", latex_prec=POW, twin="square"),
+    _f("abs", "x", "ops.abs({0})", r"\left|{0}\right|", "Absolute value.", twin="abs"),
+    _f("sign", "x", "ops.sign({0})", r"\operatorname{{sign}}\left({0}\right)", "-1, 0 or 1.", twin="sign"),
+    _f("tanh", "x", "ops.tanh({0})", r"\tanh\left({0}\right)", "Hyperbolic tangent.", twin="tanh"),
+    _f(
+        "sigmoid",
+        "x",
+        "ops.sigmoid({0})",
+        r"\sigma\left({0}\right)",
+        "Logistic function 1 / (1 + exp(-x)).",
+        twin=_twin_sigmoid,
+    ),
+    _f(
+        "softplus",
+        "x",
+        "ops.softplus({0})",
+        r"\operatorname{{softplus}}\left({0}\right)",
+        "log(1 + exp(x)), stable.",
+        twin=_twin_softplus,
+    ),
     _f(
         "log_sigmoid",
         "x",
         "ops.log_sigmoid({0})",
         r"\log\sigma\left({0}\right)",
         "log(sigmoid(x)), stable for large |x|.",
+        twin=_twin_log_sigmoid,
     ),
-    _f("relu", "x", "ops.relu({0})", r"\left[{0}\right]_{{+}}", "max(x, 0)."),
-    _f("power", "xy", "ops.power({0}, {1})", r"{a0}^{{{1}}}", "x to the power y.", latex_prec=POW),
-    _f("maximum", "xy", "ops.maximum({0}, {1})", r"\max\left({0}, {1}\right)", "Element-wise maximum."),
-    _f("minimum", "xy", "ops.minimum({0}, {1})", r"\min\left({0}, {1}\right)", "Element-wise minimum."),
+    _f("relu", "x", "ops.relu({0})", r"\left[{0}\right]_{{+}}", "max(x, 0).", twin=_twin_relu),
+    _f(
+        "power",
+        "xy",
+        "ops.power({0}, {1})",
+        r"{a0}^{{{1}}}",
+        "x to the power y.",
+        latex_prec=POW,
+        twin="power",
+        hazard="power",
+    ),
+    _f("maximum", "xy", "ops.maximum({0}, {1})", r"\max\left({0}, {1}\right)", "Element-wise maximum.", twin="maximum"),
+    _f("minimum", "xy", "ops.minimum({0}, {1})", r"\min\left({0}, {1}\right)", "Element-wise minimum.", twin="minimum"),
     _f(
         "clip",
         ("x", "low", "high"),
         "ops.clip({0}, {1}, {2})",
         r"\operatorname{{clip}}\left({0}, {1}, {2}\right)",
         "x limited to [low, high].",
+        twin="clip",
     ),
     _f(
         "where",
@@ -116,6 +270,8 @@ _FUNCTIONS = [
         r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & \text{{otherwise}} \end{{cases}}",
         "x where condition holds, else y.",
         latex_prec=LOW,
+        twin="where",
+        hazard="where",
     ),
     _f(
         "stop_gradient",
@@ -123,19 +279,44 @@ _FUNCTIONS = [
         "ops.stop_gradient({0})",
         r"\operatorname{{sg}}\left[{0}\right]",
         "x, with no gradient flowing through it.",
+        twin=_twin_stop_gradient,
     ),
     # logical
-    _f("logical_and", "xy", "ops.logical_and({0}, {1})", r"{a0} \land {a1}", "Both conditions hold.", latex_prec=LOW),
-    _f("logical_or", "xy", "ops.logical_or({0}, {1})", r"{a0} \lor {a1}", "Either condition holds.", latex_prec=LOW),
-    _f("logical_not", "x", "ops.logical_not({0})", r"\lnot {a0}", "The condition does not hold."),
+    _f(
+        "logical_and",
+        "xy",
+        "ops.logical_and({0}, {1})",
+        r"{a0} \land {a1}",
+        "Both conditions hold.",
+        latex_prec=LOW,
+        twin="logical_and",
+    ),
+    _f(
+        "logical_or",
+        "xy",
+        "ops.logical_or({0}, {1})",
+        r"{a0} \lor {a1}",
+        "Either condition holds.",
+        latex_prec=LOW,
+        twin="logical_or",
+    ),
+    _f("logical_not", "x", "ops.logical_not({0})", r"\lnot {a0}", "The condition does not hold.", twin="logical_not"),
     _f(
         "indicator",
         ("condition",),
         "ops.cast({0}, y_pred.dtype)",
         r"\mathbb{{1}}\left[{0}\right]",
         "1 where the condition holds, 0 elsewhere (a mask to multiply with).",
+        twin=_twin_indicator,
     ),
-    _f("all", "x", "ops.all({0})", r"\forall\, {a0}", "True when x holds everywhere in the batch (one boolean)."),
+    _f(
+        "all",
+        "x",
+        "ops.all({0})",
+        r"\forall\, {a0}",
+        "True when x holds everywhere in the batch (one boolean).",
+        twin="all",
+    ),
     # along an axis
     _f(
         "softmax",
@@ -145,6 +326,7 @@ _FUNCTIONS = [
         "Softmax along an axis.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin=_twin_softmax,
     ),
     _f(
         "log_softmax",
@@ -154,6 +336,7 @@ _FUNCTIONS = [
         "log(softmax(x)), computed stably.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin=_twin_log_softmax,
     ),
     _f(
         "sparse_crossentropy",
@@ -163,6 +346,7 @@ _FUNCTIONS = [
         "-log(softmax(logits)) at each sample's integer label: the value of"
         " -sum(one_hot(labels, num_classes()) * log_softmax(logits)), by Keras's fused kernel,"
         " which is faster, above all for the gradient.",
+        twin=READS_INPUTS,
     ),
     _f(
         "logsumexp",
@@ -172,6 +356,7 @@ _FUNCTIONS = [
         "log(sum(exp(x))) along an axis, computed stably.",
         keywords=_REDUCE_KW,
         always=("axis",),
+        twin=_twin_logsumexp,
     ),
     _f(
         "normalize",
@@ -181,6 +366,7 @@ _FUNCTIONS = [
         "x divided by its L2 norm along an axis.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin=_twin_normalize,
     ),
     _f(
         "sum",
@@ -191,6 +377,7 @@ _FUNCTIONS = [
         keywords=_REDUCE_KW,
         always=("axis",),
         latex_prec=SUM,
+        twin="sum",
     ),
     _f(
         "mean",
@@ -201,6 +388,7 @@ _FUNCTIONS = [
         keywords=_REDUCE_KW,
         always=("axis",),
         latex_prec=SUM,
+        twin="mean",
     ),
     _f(
         "max",
@@ -210,6 +398,7 @@ _FUNCTIONS = [
         "Maximum along an axis (default: the last).",
         keywords=_REDUCE_KW,
         always=("axis",),
+        twin="max",
     ),
     _f(
         "min",
@@ -219,6 +408,7 @@ _FUNCTIONS = [
         "Minimum along an axis (default: the last).",
         keywords=_REDUCE_KW,
         always=("axis",),
+        twin="min",
     ),
     _f(
         "argmax",
@@ -228,6 +418,7 @@ _FUNCTIONS = [
         "Index of the largest value along an axis (no gradient).",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin="argmax",
     ),
     _f(
         "expand_dims",
@@ -237,6 +428,7 @@ _FUNCTIONS = [
         "x with a new axis of size 1.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin="expand_dims",
     ),
     _f(
         "sort",
@@ -246,6 +438,7 @@ _FUNCTIONS = [
         "x sorted in ascending order along an axis; sort(-x) gives descending.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin="sort",
     ),
     _f(
         "argsort",
@@ -255,6 +448,7 @@ _FUNCTIONS = [
         "The indices that sort x in ascending order along an axis (no gradient).",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin=_twin_argsort,
     ),
     _f(
         "take_along_axis",
@@ -264,6 +458,7 @@ _FUNCTIONS = [
         "x reordered by indices along an axis, e.g. take_along_axis(x, argsort(-e)).",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin="take_along_axis",
     ),
     _f(
         "cumsum",
@@ -273,6 +468,7 @@ _FUNCTIONS = [
         "Running sum along an axis.",
         keywords=_AXIS_KW,
         always=("axis",),
+        twin="cumsum",
     ),
     _f(
         "at",
@@ -281,6 +477,7 @@ _FUNCTIONS = [
         r"{a0}_{{[{1}]}}",
         "Entry `index` of the last axis (a whole number, counted from 0; -1 is the last).",
         constants=(1,),
+        twin=_twin_at,
     ),
     _f(
         "first_half",
@@ -288,6 +485,7 @@ _FUNCTIONS = [
         "{a0}[..., : ops.shape({0})[-1] // 2]",
         r"{a0}_{{\mathrm{{first}}}}",
         "The first half of the last axis, e.g. the means of a [means, log-variances] output.",
+        twin=_twin_first_half,
     ),
     _f(
         "second_half",
@@ -295,9 +493,10 @@ _FUNCTIONS = [
         "{a0}[..., ops.shape({0})[-1] // 2 :]",
         r"{a0}_{{\mathrm{{second}}}}",
         "The second half of the last axis.",
+        twin=_twin_second_half,
     ),
     # the batch, classes and matrices
-    _f("batch_size", (), "ops.shape(y_pred)[0]", "B", "The number of samples in the batch."),
+    _f("batch_size", (), "ops.shape(y_pred)[0]", "B", "The number of samples in the batch.", twin=READS_INPUTS),
     _f(
         "every_sample",
         "x",
@@ -305,6 +504,7 @@ _FUNCTIONS = [
         "{0}",
         "A batch-level value (one number) given to every sample, for losses defined on the whole batch.",
         latex_prec=LOW,
+        twin=READS_INPUTS,
     ),
     _f(
         "eye",
@@ -312,6 +512,7 @@ _FUNCTIONS = [
         "ops.eye({0}, dtype=y_pred.dtype)",
         r"I_{{{0}}}",
         "The n-by-n identity matrix, e.g. eye(batch_size()) to leave out pairs of a sample with itself.",
+        twin=_twin_eye,
     ),
     _f(
         "arange",
@@ -319,6 +520,7 @@ _FUNCTIONS = [
         "ops.arange({0}, dtype=y_pred.dtype)",
         r"\left(0, \dots, {0} - 1\right)",
         "The numbers 0, 1, ..., n - 1, e.g. arange(num_classes()) for the class indices.",
+        twin=_twin_arange,
     ),
     _f(
         "one_hot",
@@ -326,6 +528,7 @@ _FUNCTIONS = [
         "ops.one_hot({0}, {1}, dtype=y_pred.dtype)",
         r"\operatorname{{onehot}}\left({0}\right)",
         "One-hot rows of length n for integer class indices.",
+        twin=_twin_one_hot,
     ),
     _f(
         "labels",
@@ -336,11 +539,34 @@ _FUNCTIONS = [
         " or (batch, 1): the generated code lines it up before the formula).",
         latex_prec=LOW,
         names=(0,),
+        twin=READS_INPUTS,
     ),
-    _f("num_classes", (), "num_classes", "C", "The number of classes: the size of y_pred's last axis."),
-    _f("matmul", "xy", "ops.matmul({0}, {1})", r"{a0}\,{a1}", "Matrix product (also written x @ y).", latex_prec=MUL),
-    _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW),
-    _f("epsilon", (), "keras.config.epsilon()", r"\epsilon", "Keras's fuzz factor, 1e-7 unless configured."),
+    _f(
+        "num_classes",
+        (),
+        "num_classes",
+        "C",
+        "The number of classes: the size of y_pred's last axis.",
+        twin=READS_INPUTS,
+    ),
+    _f(
+        "matmul",
+        "xy",
+        "ops.matmul({0}, {1})",
+        r"{a0}\,{a1}",
+        "Matrix product (also written x @ y).",
+        latex_prec=MUL,
+        twin="matmul",
+    ),
+    _f("transpose", "x", "ops.transpose({0})", r"{a0}^{{\top}}", "Matrix transpose.", latex_prec=POW, twin="transpose"),
+    _f(
+        "epsilon",
+        (),
+        "keras.config.epsilon()",
+        r"\epsilon",
+        "Keras's fuzz factor, 1e-7 unless configured.",
+        twin=_twin_epsilon,
+    ),
     # internal: used by weighting rules and lowering only
     _f(
         "compute_dtype",
@@ -349,9 +575,16 @@ _FUNCTIONS = [
         "{0}",
         "x (computed from parameters alone) in the dtype the loss computes in.",
         public=False,
+        twin=_twin_compute_dtype,
     ),
     _f(
-        "head", ("x", "n"), "{a0}[..., :{1}]", r"{a0}_{{1..{1}}}", "The first n entries of the last axis.", public=False
+        "head",
+        ("x", "n"),
+        "{a0}[..., :{1}]",
+        r"{a0}_{{1..{1}}}",
+        "The first n entries of the last axis.",
+        public=False,
+        twin=_twin_head,
     ),
     _f(
         "tail",
@@ -360,6 +593,7 @@ _FUNCTIONS = [
         r"{a0}_{{{1}+1..}}",
         "The entries after the first n of the last axis.",
         public=False,
+        twin=_twin_tail,
     ),
     _f(
         "square_table",
@@ -368,6 +602,7 @@ _FUNCTIONS = [
         "{0}",
         "Rows of n*n values as n-by-n tables.",
         public=False,
+        twin=_twin_square_table,
     ),
 ]
 

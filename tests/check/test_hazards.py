@@ -129,3 +129,22 @@ def test_explain_error_names_a_parameter_of_the_wrong_size(tmp_path):
         " parameter `table` has shape (2, 2), but y_pred has 3 classes (its last axis), so it needs shape (3, 3)"
     )
     assert explain_error(item, np.zeros((2, 2)), np.zeros((2, 2)), {}) is None
+
+
+def test_every_vocabulary_entry_declares_a_twin_and_a_known_hazard_rule():
+    """A function is added in one place, its vocabulary entry: its float64 NumPy twin is
+    declared there, and its hazard names one of check/hazards.py's rules."""
+    import numpy as np
+
+    from generator.check import hazards, numeric
+    from generator.formula.vocabulary import FUNCTIONS, READS_INPUTS
+
+    y_pred = np.zeros((2, 3))
+    for fn in FUNCTIONS.values():
+        assert fn.twin, f"{fn.name} has no NumPy twin"
+        if fn.twin == READS_INPUTS:
+            numeric._reading_inputs(fn.name, [np.zeros(2), y_pred], y_pred)  # raises KeyError if missing
+        elif isinstance(fn.twin, str):
+            assert callable(getattr(np, fn.twin, None)), f"{fn.name}: numpy.{fn.twin} does not exist"
+        if fn.hazard:
+            assert fn.hazard in hazards.RULES, f"{fn.name}: no hazard rule {fn.hazard!r}"
