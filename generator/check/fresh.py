@@ -32,7 +32,11 @@ from generator.spec.names import FORMS
 
 
 def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> dict:
-    """Compile, fit one step and save a model per form; return the manifest for the probe."""
+    """Compile, fit one step and save a model per form; return the manifest for the probe.
+
+    The models run eagerly here (``run_eagerly=True``): tracing would be most of the cost
+    of this side. The probe switches the reloaded models back to traced evaluation and
+    training, as a user's model runs."""
     import keras
 
     quiet_tensorflow()
@@ -51,7 +55,7 @@ def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> 
         else:
             loss = getattr(module, view.class_name)(**params)
         model = build_model(item, params)
-        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss)
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, run_eagerly=True)
         x, y = training_data(item, params)
         model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
         value = float(model.evaluate(x, y, batch_size=32, verbose=0))

@@ -66,6 +66,9 @@ def probe_case(keras, manifest: dict, case: dict) -> dict:
             return {**finding, "ok": False, "detail": problem}
         factory(**params)
     model = keras.saving.load_model(case["model"], safe_mode=True)
+    # Saved from an eager model (the checker's side need not trace); after the reload the
+    # model evaluates and trains traced, as a user's would.
+    model.run_eagerly = False
     if form == "class":
         config = model.loss.get_config()
         wrong = {k: config.get(k) for k, v in case["config"].items() if config.get(k) != v}
