@@ -107,6 +107,17 @@ Lovász-softmax (one image per sample) and the ranking losses (one list per samp
 per-sample."""
 
 
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The whole catalog generated once per test session (once per xdist worker), as
+    ``lossgen build`` writes it: the modules under ``code/``, the pages beside them."""
+    from generator.site.build import build
+
+    out = tmp_path_factory.mktemp("catalog") / "out"
+    build(SPECS, out)
+    return out
+
+
 _imported = 0
 
 

@@ -13,18 +13,10 @@ from conftest import SPECS, catalog_names, keras_twin_names
 
 from generator.check import samples
 from generator.check.harness import forms_of, import_path
-from generator.site.build import build
 from generator.spec.loader import load_spec
 
 RTOL = 1e-5
 ATOL = 1e-6
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("catalog") / "out"
-    build(SPECS, out)
-    return out
 
 
 def _forms(built, name) -> tuple:

@@ -26,7 +26,6 @@ from conftest import SPECS, catalog_names
 from generator.check import numeric, samples
 from generator.check.harness import forms_of, import_path
 from generator.codegen import lower
-from generator.site.build import build
 from generator.spec import shapes
 from generator.spec.loader import load_spec
 
@@ -37,13 +36,6 @@ REFERENCE_TOL = 1e-5
 """float32 values against the float64 evaluation of the spec."""
 FLOAT64_TOL = 1e-9
 """float64 values against the float64 evaluation: float32 arithmetic is ~1e-7 off."""
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("catalog") / "out"
-    build(SPECS, out)
-    return out
 
 
 def _forms(built, name):
