@@ -7,6 +7,8 @@ no others. Neither evaluates anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
 from generator.formula.vocabulary import ATOM, FUNCTIONS, LOW, MUL, POW, SUM
 
@@ -49,7 +51,13 @@ def _wrap(text: str, prec: int, need: int, strict: bool = False) -> str:
     return text
 
 
-def _code(node: Node) -> tuple[str, int]:
+def _python(node: Node, call: Callable[[Call], str], compare: Callable[[Compare], tuple[str, int]]) -> tuple[str, int]:
+    """A formula in Python syntax, with its precedence: the code printer and the formula
+    text printer differ only in how they write a call and a comparison."""
+
+    def walk(n: Node) -> tuple[str, int]:
+        return _python(n, call, compare)
+
     match node:
         case Num(value=value):
             text = number(value)
@@ -57,11 +65,11 @@ def _code(node: Node) -> tuple[str, int]:
         case Ref(name=name):
             return name, _PY_ATOM
         case Unary(op=op, operand=x):
-            text, prec = _code(x)
-            return op + _wrap(text, prec, _PY_UNARY), _PY_UNARY
+            inner, prec = walk(x)
+            return op + _wrap(inner, prec, _PY_UNARY), _PY_UNARY
         case Binary(op=op, left=a, right=b):
             level = _PY_BINARY[op]
-            (lt, lp), (rt, rp) = _code(a), _code(b)
+            (lt, lp), (rt, rp) = walk(a), walk(b)
             if op == "**":
                 # right-associative; a unary minus on the left must be parenthesised
                 return f"{_wrap(lt, lp, level, strict=True)} ** {_wrap(rt, rp, level)}", level
@@ -69,57 +77,56 @@ def _code(node: Node) -> tuple[str, int]:
             # algebra would not need them: a + (b - c) rounds differently from a + b - c,
             # and the code must compute what the spec (and its float64 twin) computes.
             return f"{_wrap(lt, lp, level)} {op} {_wrap(rt, rp, level, strict=True)}", level
-        case Compare(op=op, left=a, right=b):
-            return f"{_COMPARE_OPS[op]}({code(a)}, {code(b)})", _PY_ATOM
+        case Compare():
+            return compare(node)
         case Cond(flag=flag, body=a, orelse=b):
-            (bt, bp), (ot, op_) = _code(a), _code(b)
+            (bt, bp), (ot, op_) = walk(a), walk(b)
             return f"{_wrap(bt, bp, _PY_COND, strict=True)} if {flag} else {_wrap(ot, op_, _PY_COND)}", _PY_COND
-        case Call(fn=fn, args=args, keywords=keywords):
-            spec = FUNCTIONS[fn]
-            rendered = [_code(a) for a in args]
-            values = {f"a{i}": _wrap(t, p, _PY_ATOM) for i, (t, p) in enumerate(rendered)}
-            kw = "".join(f", {k}={number(v)}" for k, v in keywords if k in spec.always or v != spec.keywords.get(k))
-            text = spec.code.format(*(t for t, _ in rendered), kw=kw, **values)
-            return text, _PY_ATOM
+        case Call():
+            return call(node), _PY_ATOM
     raise TypeError(f"not a formula node: {node!r}")
 
 
+def _shown_keywords(node: Call) -> list[tuple[str, object]]:
+    """The keywords a printed call spells out: an axis always, others where they differ
+    from the function's default."""
+    spec = FUNCTIONS[node.fn]
+    return [(k, v) for k, v in node.keywords if k in spec.always or v != spec.keywords.get(k)]
+
+
+def _code(node: Node) -> tuple[str, int]:
+    return _python(node, _code_call, _code_compare)
+
+
+def _code_call(node: Call) -> str:
+    rendered = [_code(a) for a in node.args]
+    values = {f"a{i}": _wrap(t, p, _PY_ATOM) for i, (t, p) in enumerate(rendered)}
+    kw = "".join(f", {k}={number(v)}" for k, v in _shown_keywords(node))
+    return FUNCTIONS[node.fn].code.format(*(t for t, _ in rendered), kw=kw, **values)
+
+
+def _code_compare(node: Compare) -> tuple[str, int]:
+    return f"{_COMPARE_OPS[node.op]}({code(node.left)}, {code(node.right)})", _PY_ATOM
+
+
 def text(node: Node) -> str:
-    """A formula in the spec's own language: ``mean(alpha_t * miss ** gamma * bce)``.
-    Keywords are printed where the code printer prints them: always for an axis, else
-    where they differ from the function's default."""
-    return _text(node)[0]
+    """A formula in the spec's own language: ``mean(alpha_t * miss ** gamma * bce, axis=-1)``,
+    with the keywords the code printer spells out."""
+    return _python(node, _text_call, _text_compare)[0]
 
 
 _PY_COMPARE = 5
 
 
-def _text(node: Node) -> tuple[str, int]:
-    match node:
-        case Unary(op=op, operand=x):
-            inner, prec = _text(x)
-            return op + _wrap(inner, prec, _PY_UNARY), _PY_UNARY
-        case Binary(op=op, left=a, right=b):
-            level = _PY_BINARY[op]
-            (lt, lp), (rt, rp) = _text(a), _text(b)
-            if op == "**":
-                return f"{_wrap(lt, lp, level, strict=True)} ** {_wrap(rt, rp, level)}", level
-            return f"{_wrap(lt, lp, level)} {op} {_wrap(rt, rp, level, strict=True)}", level
-        case Compare(op=op, left=a, right=b):
-            (lt, lp), (rt, rp) = _text(a), _text(b)
-            return (
-                f"{_wrap(lt, lp, _PY_COMPARE, strict=True)} {op} {_wrap(rt, rp, _PY_COMPARE, strict=True)}",
-                _PY_COMPARE,
-            )
-        case Cond(flag=flag, body=a, orelse=b):
-            (bt, bp), (ot, op_) = _text(a), _text(b)
-            return f"{_wrap(bt, bp, _PY_COND, strict=True)} if {flag} else {_wrap(ot, op_, _PY_COND)}", _PY_COND
-        case Call(fn=fn, args=args, keywords=keywords):
-            spec = FUNCTIONS[fn]
-            parts = [_text(a)[0] for a in args]
-            parts += [f"{k}={number(v)}" for k, v in keywords if k in spec.always or v != spec.keywords.get(k)]
-            return f"{fn}({', '.join(parts)})", _PY_ATOM
-    return _code(node)
+def _text_call(node: Call) -> str:
+    parts = [text(a) for a in node.args] + [f"{k}={number(v)}" for k, v in _shown_keywords(node)]
+    return f"{node.fn}({', '.join(parts)})"
+
+
+def _text_compare(node: Compare) -> tuple[str, int]:
+    left, right = _python(node.left, _text_call, _text_compare), _python(node.right, _text_call, _text_compare)
+    shown = f"{_wrap(*left, _PY_COMPARE, strict=True)} {node.op} {_wrap(*right, _PY_COMPARE, strict=True)}"
+    return shown, _PY_COMPARE
 
 
 # ---------------------------------------------------------------- LaTeX
