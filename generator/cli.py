@@ -19,6 +19,7 @@ from generator.resources import specs_dir
 from generator.site import build as site_build
 from generator.spec.errors import SpecErrors
 from generator.spec.loader import load_directory
+from generator.spec.names import FORMS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -61,7 +62,7 @@ def list_command(specs: Path | None) -> None:
 @click.argument("spec")
 @click.option(
     "--form",
-    type=click.Choice(["function", "factory", "class", "all"]),
+    type=click.Choice([*FORMS, "all"]),
     default="all",
     show_default=True,
     help="Which implementation to print.",

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, catalog_names, keras_twin_names
 
+from generator.spec.names import FORMS
+
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 GUIDES = sorted(p.stem for p in (ROOT / "docs" / "guides").glob("*.md"))
@@ -155,8 +157,8 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
     blocks = python_blocks(page)
     assert len(blocks) == 6 and not any(fragment for _, fragment in blocks)
     modules, programs = [code for code, _ in blocks[:3]], [code for code, _ in blocks[3:]]
-    assert sorted(modules) == sorted(files[f"{name}_{form}.py"] for form in ("function", "factory", "class"))
-    for form, program in zip(("function", "factory", "class"), programs, strict=True):
+    assert sorted(modules) == sorted(files[f"{name}_{form}.py"] for form in FORMS)
+    for form, program in zip(FORMS, programs, strict=True):
         assert f"from {name}_{form} import" in program
         error = _run_block(program, tmp_path)
         assert not error, f"{form} program of {page}:\n{program}\n{error[-3000:]}"
