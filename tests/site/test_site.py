@@ -97,18 +97,18 @@ def _run_block(code: str, cwd: Path) -> str:
     """Run one page block in this interpreter, as ``python -c`` would in ``cwd``: a fresh
     ``__main__`` namespace, ``cwd`` as working directory and first on ``sys.path``. Returns
     the error (traceback) text, or "" when the block ran. The modules it imported from
-    ``cwd`` are forgotten afterwards and the Keras session cleared, so the next block starts
-    clean. Functions run eagerly (tf.function tracing would be most of the cost). A fresh
-    interpreter per block cost ~7 CPU-seconds of TensorFlow start-up each, graph mode in
-    this process ~1.3; eagerly ~0.6. What this leaves to other tests is proven there once
-    per spec and form: that a model reloads in a new process, trained in graph mode
-    (test_reload.py's probe)."""
+    ``cwd`` are forgotten afterwards, so the next block imports its own. The Keras session
+    is not cleared: that cost half of each block (its garbage collection), and only layer
+    names depend on it. Functions run eagerly (tf.function tracing would be most of the
+    cost). A fresh interpreter per block cost ~7 CPU-seconds of TensorFlow start-up each,
+    graph mode in this process ~1.3, eagerly ~0.5, without clearing the session ~0.3. What
+    this leaves to other tests is proven there once per spec and form: that a model reloads
+    in a new process, trained in graph mode (tests/check/test_reload.py's probe)."""
     import contextlib
     import io
     import traceback
     import warnings
 
-    import keras
     import tensorflow as tf
 
     before = set(sys.modules)
@@ -130,7 +130,6 @@ def _run_block(code: str, cwd: Path) -> str:
         for name in set(sys.modules) - before:
             if str(cwd) in str(getattr(sys.modules[name], "__file__", "") or ""):
                 del sys.modules[name]
-        keras.backend.clear_session()
 
 
 def _check_page_blocks(page: Path, cwd: Path) -> int:
