@@ -26,9 +26,8 @@ from generator.check.harness import (
 )
 from generator.check.report import Result, died_of, one_line
 from generator.check.tolerances import DISTRIBUTION_TOL, RTOL
-from generator.codegen import lower
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import FORMS
+from generator.spec.names import FORMS, names
 
 
 def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> dict:
@@ -42,18 +41,18 @@ def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> 
     quiet_tensorflow()
 
     sets = samples.parameter_sets(item.spec)
-    view = lower.loss_view(item)
-    manifest = {"spec": item.name, "factory": view.factory_name, "class": view.class_name, "cases": []}
+    generated = names(item.spec)
+    manifest = {"spec": item.name, "factory": generated.factory, "class": generated.cls, "cases": []}
     for form in FORMS:
         module = import_path(modules[form], f"lossgen_check_{item.name}_{form}")
         forms = forms_of(module, item)
         params = sets["defaults"] if form == "function" else sets["changed"]
         if form == "function":
-            loss = getattr(module, view.name)
+            loss = getattr(module, generated.function)
         elif form == "factory":
             loss = forms.factory(params)
         else:
-            loss = getattr(module, view.class_name)(**params)
+            loss = getattr(module, generated.cls)(**params)
         model = build_model(item, params)
         model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, run_eagerly=True)
         x, y = training_data(item, params)

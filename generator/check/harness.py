@@ -16,9 +16,9 @@ import numpy as np
 
 from generator.check import numeric, samples
 from generator.check.tolerances import ATOL
-from generator.codegen import lower, pipeline
+from generator.codegen import formatting, lower, render
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import FORMS
+from generator.spec.names import FORMS, names
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -34,12 +34,14 @@ def import_path(path: Path, module_name: str) -> ModuleType:
 
 
 def write_modules(item: LoadedSpec, directory: Path) -> dict[str, Path]:
-    """Write the combined module and one module per form; return their paths by form."""
+    """Write the combined module and one module per form, named as a build names them;
+    return their paths by form. One lowering and one ruff run for all four."""
+    texts = formatting.format_files(render.module_files(lower.loss_view(item)))
     paths = {}
     for form in ("all", *FORMS):
-        filename = f"{item.name}.py" if form == "all" else f"{item.name}_{form}.py"
-        path = directory / filename
-        path.write_text(pipeline.generate(item, form), encoding="utf-8")
+        relative = render.module_path(item.name, form)
+        path = directory / Path(relative).name
+        path.write_text(texts[relative], encoding="utf-8")
         paths[form] = path
     return paths
 
@@ -77,8 +79,8 @@ class Forms:
 
 
 def forms_of(module: ModuleType, item: LoadedSpec) -> Forms:
-    view = lower.loss_view(item)
-    return Forms(module, view.name, view.class_name, view.factory_name)
+    generated = names(item.spec)
+    return Forms(module, generated.function, generated.cls, generated.factory)
 
 
 def as_numpy(x) -> np.ndarray:

@@ -39,10 +39,13 @@ def module(loss: LossView, form: str = "all") -> str:
     return render_template(template, loss=loss)
 
 
+def module_path(name: str, form: str = "all") -> str:
+    """Where a build writes a loss's module: all three forms in ``code/<name>.py``, one
+    form in ``code/<name>_<form>.py``."""
+    return f"code/{name}.py" if form == "all" else f"code/{name}_{form}.py"
+
+
 def module_files(loss: LossView) -> dict[str, str]:
-    """The modules generated for one loss, by relative path: all three forms in one file,
-    and one file per form."""
-    files = {f"code/{loss.name}.py": module(loss)}
-    for form in FORMS:
-        files[f"code/{loss.name}_{form}.py"] = module(loss, form)
-    return files
+    """The modules generated for one loss, by :func:`module_path`: all three forms in one
+    file, and one file per form."""
+    return {module_path(loss.name, form): module(loss, form) for form in ("all", *FORMS)}

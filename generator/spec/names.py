@@ -31,10 +31,15 @@ class Names:
 
     def all(self) -> set[str]:
         """Every name, including the packing helper's whether or not the spec uses it."""
-        return {self.function, self.factory, self.closure, self.cls, f"pack_{self.function}"}
+        return {self.function, self.factory, self.closure, self.cls, pack_name(self.function)}
+
+
+def pack_name(name: str) -> str:
+    """The packing helper of loss ``name``: ``pack_<name>``."""
+    return f"pack_{name}"
 
 
 def names(spec: LossSpec) -> Names:
     cls = spec.class_name or "".join(part.capitalize() for part in spec.name.split("_"))
-    pack = f"pack_{spec.name}" if spec.weighting.rule == "per_example" else ""
+    pack = pack_name(spec.name) if spec.weighting.rule == "per_example" else ""
     return Names(spec.name, f"make_{spec.name}", f"{spec.name}_loss", cls, pack)

@@ -45,10 +45,10 @@ import numpy as np  # noqa: E402
 
 from generator.check import samples  # noqa: E402
 from generator.check.harness import build_model, import_path, quiet_tensorflow, training_data  # noqa: E402
-from generator.codegen import lower  # noqa: E402
 from generator.codegen.pipeline import generate, resolve  # noqa: E402
 from generator.resources import specs_dir  # noqa: E402
 from generator.spec.loader import load_directory  # noqa: E402
+from generator.spec.names import names  # noqa: E402
 
 BATCH = 32
 """The global batch: all the data, one step, split 16 + 16 over the replicas."""
@@ -69,7 +69,7 @@ def _loss_class(item, directory: Path):
     path = directory / f"{item.name}_class.py"
     path.write_text(generate(item, "class"), encoding="utf-8")
     module = import_path(path, f"lossgen_distribution_{item.name}")
-    return getattr(module, lower.loss_view(item).class_name)
+    return getattr(module, names(item.spec).cls)
 
 
 def _compiled(item, params, loss_class, run_eagerly: bool):
