@@ -192,9 +192,7 @@ def generator_identifiers() -> frozenset[str]:
 def spec_identifiers(item: LoadedSpec) -> set[str]:
     """Names a spec may legitimately bring into its module."""
     spec = item.spec
-    names = {spec.name, f"make_{spec.name}", f"{spec.name}_loss", f"pack_{spec.name}"}
-    names |= {generated_names(spec).cls, *spec.parameters, *spec.formula.steps}
-    return names
+    return generated_names(spec).all() | {*spec.parameters, *spec.formula.steps}
 
 
 def assert_generated_module_is_safe(item: LoadedSpec) -> str:
