@@ -13,7 +13,6 @@ import numpy as np
 
 from generator.spec import shapes
 from generator.spec.schema import LossSpec, Parameter
-from generator.spec.shapes import SPATIAL
 from generator.spec.shapes import input_shape as input_shape  # re-exported: the checker's model
 from generator.spec.shapes import output_layers as output_layers  # re-exported: the checker's model
 
@@ -86,7 +85,7 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 def _pixel_count(spec: LossSpec) -> int:
-    return int(np.prod(SPATIAL)) if spec.inputs.pixels else 1
+    return int(np.prod(shapes.SPATIAL)) if spec.inputs.pixels else 1
 
 
 def _images(spec: LossSpec, rows: np.ndarray) -> np.ndarray:
@@ -94,7 +93,7 @@ def _images(spec: LossSpec, rows: np.ndarray) -> np.ndarray:
     rows unchanged when the spec's inputs are not per pixel."""
     if not spec.inputs.pixels:
         return rows
-    return rows.reshape(-1, *SPATIAL, rows.shape[-1])
+    return rows.reshape(-1, *shapes.SPATIAL, rows.shape[-1])
 
 
 def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH, width: int | None = None) -> np.ndarray:

@@ -102,8 +102,9 @@ def _run_block(code: str, cwd: Path) -> str:
     names depend on it. Functions run eagerly (tf.function tracing would be most of the
     cost). A fresh interpreter per block cost ~7 CPU-seconds of TensorFlow start-up each,
     graph mode in this process ~1.3, eagerly ~0.5, without clearing the session ~0.3. What
-    this leaves to other tests is proven there once per spec and form: that a model reloads
-    in a new process, trained in graph mode (tests/check/test_reload.py's probe)."""
+    this leaves to other tests is proven there once per spec and form: that a saved model
+    reloads in a new process and evaluates and trains there traced
+    (tests/check/test_reload.py's probe)."""
     import contextlib
     import io
     import traceback
