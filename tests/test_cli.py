@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from conftest import SPECS, catalog_names, run_cli
+from conftest import ROOT, SPECS, catalog_names, run_cli
 
 
 @pytest.mark.parametrize(
@@ -61,6 +61,27 @@ def test_generate_unknown_spec_is_an_input_error():
     assert result.returncode == 2
     assert "no such spec file, and no catalog loss of that name" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_every_mistake_of_a_spec_is_reported_in_one_run(command, tmp_path):
+    """A spec with three independent mistakes (an unquoted comma in a flow-style doc, an
+    unknown function, a misspelt key): all three, each at its file:line:column, exit
+    status 2, and nothing written."""
+    spec = ROOT / "tests" / "fixtures" / "bad" / "three_errors.yaml"
+    output = tmp_path / "out" / "three_errors.py"
+    result = run_cli(command, str(spec), *(("-o", str(output)) if command == "generate" else ()), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 4 and lines[3] == "3 errors; nothing was written."
+    assert [line.split(": ", 2)[1] for line in lines[:3]] == [f"{spec}:{at}" for at in ("6:80", "8:9", "9:3")]
+    assert "parameters.alpha.or how slow: unknown key `or how slow`" in lines[0]
+    assert lines[0].endswith('put that text in quotes: doc: "How fast the weight grows, or how slow"')
+    assert "formula.loss: unknown function `clamp`; did you mean `clip`?" in lines[1]
+    assert "formula.reduc: unknown key `reduc` (allowed: steps, loss, reduce)" in lines[2]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_new_writes_a_starter_that_passes_check(tmp_path):

@@ -6,7 +6,7 @@ at module level or inside a function), so a violation fails here before it can m
   (its plots use the checker's float64 evaluator); ``cli`` and ``__main__`` on anything;
 * nothing but ``__main__`` imports ``cli``: the CLI page is made from the click group
   that ``lossgen build`` hands to the site step;
-* only ``check`` and ``site`` import NumPy, Keras, TensorFlow, JAX, PyTorch or matplotlib,
+* only ``check`` and ``site`` import NumPy, SciPy, Keras, TensorFlow, JAX, PyTorch or matplotlib,
   so that generating code needs only the declared dependencies.
 """
 
@@ -30,7 +30,7 @@ MAY_IMPORT = {
 """The other subpackages each subpackage may import (besides the top-level ``generator``
 package and ``generator.resources``, which import nothing of the package)."""
 
-HEAVY = {"numpy", "keras", "tensorflow", "jax", "jaxlib", "torch", "matplotlib"}
+HEAVY = {"numpy", "scipy", "keras", "tensorflow", "jax", "jaxlib", "torch", "matplotlib"}
 HEAVY_ALLOWED = {"check", "site"}
 
 

@@ -14,8 +14,8 @@ from generator.check.harness import (
     as_numpy,
     build_model,
     max_relative,
+    model_for,
     nonfinite,
-    output_layers,
     reference_values,
     training_data,
     value_and_gradient,
@@ -139,7 +139,7 @@ def _mask_problem(item: LoadedSpec, params: dict) -> str:
     if spec.inputs.y_true.kind in ROW_KINDS or spec.inputs.y_pred.kind in ROW_KINDS:
         return f"{spec.inputs.y_true.kind} targets and {spec.inputs.y_pred.kind} predictions are not per time step"
     if spec.weighting.rule == "per_example":
-        return "weight tables are packed behind the targets"
+        return "per-example weights are packed behind the targets"
     if batch_level(item, params):
         return "each sample's loss depends on the others"
     return ""
@@ -162,7 +162,7 @@ def check_mask(item: LoadedSpec, forms: Forms) -> list[Result]:
     x = rng.normal(size=(batch, STEPS, 5)).astype("float32") * mask[..., None]
     y = samples.targets(item.spec, rng, batch=batch * STEPS).reshape(batch, STEPS, -1).astype("float32")
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((STEPS, 5)), keras.layers.Masking(0.0), *output_layers(item, params, width)])
+    model = model_for(item, params, width, (STEPS, 5), masking=True)
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
     value = float(model.evaluate(x, y, batch_size=batch, verbose=0))
     prediction = np.asarray(model.predict(x, batch_size=batch, verbose=0), dtype="float64")
@@ -198,7 +198,7 @@ def _one_column_problem(item: LoadedSpec) -> str:
     if spec.inputs.pixels:
         return "per-pixel inputs"
     if spec.weighting.rule == "per_example":
-        return "weight tables are packed behind the targets"
+        return "per-example weights are packed behind the targets"
     if spec.inputs.y_true.kind in _ROW_TARGETS:
         return _ROW_TARGETS[spec.inputs.y_true.kind]
     if spec.inputs.y_pred.kind in _ROW_PREDICTIONS:
@@ -247,7 +247,7 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
     x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
     y = samples.targets(item.spec, rng, batch=RANK_BATCH, width=1).astype("float32")
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input(x.shape[1:]), *output_layers(item, params, 1)])
+    model = model_for(item, params, 1, x.shape[1:])
     prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
     expected = float(np.mean(reference_values(item, y, prediction, params)))
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
@@ -257,10 +257,10 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
         f"the subclass in evaluate with targets {column}": float(model.evaluate(x, y, verbose=0)),
     }
     problems = []
-    calls = {
-        f"the subclass on {column} targets and {flat} predictions": forms.subclass(params)(y, prediction[:, 0]),
-        f"the function on targets {column}": forms.function(params)(y, prediction),
-    }
+    calls = {f"the function on targets {column}": forms.function(params)(y, prediction)}
+    one_column = prediction.shape[-1] == 1  # a packed prediction has one column per part
+    if one_column:
+        calls[f"the subclass on {column} targets and {flat} predictions"] = forms.subclass(params)(y, prediction[:, 0])
     for what, value in calls.items():
         value = as_numpy(value)
         if value.shape != flat:
@@ -271,10 +271,11 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
     references = {function: values[function]} if function in values else {}
     worst, bad = _compared(values, {**references, "the float64 evaluation": expected}, RANK_RTOL)
     problems += bad
+    flat_predictions = f", the subclass on {column} targets and {flat} predictions," if one_column else ""
     detail = "; ".join(problems) or (
-        f"{values[function]:.8g} from the subclass in evaluate with targets {flat} and {column}, the subclass on"
-        f" {column} targets and {flat} predictions, and the function on {column} targets; {expected:.8g} from the"
-        f" float64 evaluation: max relative difference {worst:.1e} (limit {RANK_RTOL:.0e})"
+        f"{values[function]:.8g} from the subclass in evaluate with targets {flat} and {column}{flat_predictions}"
+        f" and the function on {column} targets; {expected:.8g} from the float64 evaluation: max relative"
+        f" difference {worst:.1e} (limit {RANK_RTOL:.0e})"
     )
     return [Result(name, not problems, detail)]
 

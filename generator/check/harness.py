@@ -17,6 +17,7 @@ import numpy as np
 from generator.check import numeric, samples
 from generator.check.tolerances import ATOL
 from generator.codegen import formatting, lower, render
+from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
 from generator.spec.names import FORMS, names
 
@@ -121,21 +122,35 @@ def nonfinite(x: np.ndarray) -> str:
     return "NaN" if np.isnan(x).any() else "infinite"
 
 
-def output_layers(item: LoadedSpec, params: dict, width: int) -> list:
-    """The output layers (:func:`samples.output_layers`) built as Keras layers."""
+def model_for(item: LoadedSpec, params: dict, width: int, input_shape: tuple[int, ...], masking: bool = False):
+    """A model whose output suits the loss, for targets ``width`` wide: the output layers of
+    :func:`samples.output_layers` after the input (and a Masking layer when ``masking``),
+    or for a packed prediction one head per part (:func:`shapes.part_heads`), concatenated."""
     import keras
 
+    inputs = keras.Input(shape=input_shape)
+    features = keras.layers.Masking(0.0)(inputs) if masking else inputs
+    heads = shapes.part_heads(item.spec, width)
+    if heads:
+        outputs = []
+        for _, layers in heads:
+            out = features
+            for name, kwargs in layers:
+                out = getattr(keras.layers, name)(**kwargs)(out)
+            outputs.append(out)
+        return keras.Model(inputs, keras.layers.Concatenate()(outputs))
     logits = samples.uses_logits(item.spec, params)
-    return [getattr(keras.layers, name)(**kwargs) for name, kwargs in samples.output_layers(item.spec, width, logits)]
+    out = features
+    for name, kwargs in samples.output_layers(item.spec, width, logits):
+        out = getattr(keras.layers, name)(**kwargs)(out)
+    return keras.Model(inputs, out)
 
 
 def build_model(item: LoadedSpec, params: dict):
     import keras
 
     keras.utils.set_random_seed(1)
-    return keras.Sequential(
-        [keras.Input(shape=samples.input_shape(item.spec, 5)), *output_layers(item, params, samples.classes(item.spec))]
-    )
+    return model_for(item, params, samples.classes(item.spec), samples.input_shape(item.spec, 5))
 
 
 def training_data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:

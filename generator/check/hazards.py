@@ -25,11 +25,16 @@ from generator.spec.shapes import PARAMETER_AXES, parameter_shape
 
 EXP_LIMIT = 88.0
 """exp(x) overflows float32 above about 88.7."""
+POLE_DISTANCE = 1e-6
+"""How close to 0 cos(x) must come for tan(x) to count as at its pole: float32 gives about
+1.7e7 there, and its slope is the square of that."""
+UNIT_CLIP = "clip its input to [-1 + epsilon(), 1 - epsilon()]"
+"""The fix for arcsin, arccos and erfinv at the ends of their domain."""
 
 
 def formula_text(node: Node) -> str:
-    """A node as the spec author would write it (the ops code without its prefixes)."""
-    return emit.code(node).replace("ops.", "").replace("keras.config.", "")
+    """A node as the spec author would write it, in the formula language."""
+    return emit.text(node)
 
 
 def explain(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> str | None:
@@ -155,6 +160,57 @@ def _where_rule(text: str, args: list) -> str | None:
     return None
 
 
+def _tan_rule(text: str, args: list) -> str | None:
+    if np.any(np.abs(np.cos(_array(args[0]))) < POLE_DISTANCE):
+        return f"tan at pi / 2 + k pi in {text}, where it is infinite; keep its input inside (-pi / 2, pi / 2)"
+    return None
+
+
+def _unit_interval_rule(text: str, args: list) -> str | None:
+    x = np.abs(_array(args[0]))
+    if np.any(x > 1):
+        return f"{text} of a number outside [-1, 1], where it is undefined; {UNIT_CLIP}"
+    if np.any(x == 1):
+        return f"{text} at -1 or 1, where its slope is infinite; {UNIT_CLIP}"
+    return None
+
+
+def _open_unit_interval_rule(text: str, args: list) -> str | None:
+    x = np.abs(_array(args[0]))
+    if np.any(x > 1):
+        return f"{text} of a number outside [-1, 1], where it is undefined; {UNIT_CLIP}"
+    if np.any(x == 1):
+        return f"{text} at -1 or 1, where it is infinite; {UNIT_CLIP}"
+    return None
+
+
+def _arctan2_rule(text: str, args: list) -> str | None:
+    if np.any((_array(args[0]) == 0) & (_array(args[1]) == 0)):
+        return f"{text} at (0, 0), where the angle has no slope (its gradient is NaN); keep the point off the origin"
+    return None
+
+
+def _hyperbolic_rule(text: str, args: list) -> str | None:
+    if np.any(np.abs(_array(args[0])) > EXP_LIMIT):
+        return f"{text} of a number beyond +-{EXP_LIMIT:g} overflows float32; clip its input"
+    return None
+
+
+def _positive_argument_rule(text: str, args: list) -> str | None:
+    if np.any(_array(args[0]) <= 0):
+        return (
+            f"{text} of 0 or a negative number: it is defined here for inputs above 0 only; keep its input"
+            " above 0, e.g. softplus(x) + epsilon()"
+        )
+    return None
+
+
+def _nonnegative_argument_rule(text: str, args: list) -> str | None:
+    if np.any(_array(args[0]) < 0):
+        return f"{text} of a negative number: it is defined here for inputs of 0 or more; I0 is even, so use abs(x)"
+    return None
+
+
 RULES: dict[str, Callable[[str, list], str | None]] = {
     "log": _log_rule,
     "log1p": _log1p_rule,
@@ -163,6 +219,13 @@ RULES: dict[str, Callable[[str, list], str | None]] = {
     "exp": _exp_rule,
     "exp_diff": _exp_diff_rule,
     "where": _where_rule,
+    "tan": _tan_rule,
+    "unit_interval": _unit_interval_rule,
+    "open_unit_interval": _open_unit_interval_rule,
+    "arctan2": _arctan2_rule,
+    "hyperbolic": _hyperbolic_rule,
+    "positive_argument": _positive_argument_rule,
+    "nonnegative_argument": _nonnegative_argument_rule,
 }
 """The domain rules a vocabulary entry names in its ``hazard`` field: each takes the call
 as the spec wrote it and its argument values, and says what goes wrong there, or None."""

@@ -10,6 +10,7 @@ references, not against this evaluator.
 from __future__ import annotations
 
 import numpy as np
+import scipy.special
 
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
 from generator.formula.vocabulary import FUNCTIONS, READS_INPUTS
@@ -83,7 +84,8 @@ def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
         return _reading_inputs(fn, args, env["y_pred"])
     if callable(twin):
         return twin(np, *args, **keywords)
-    return getattr(np, twin)(*args, **keywords)
+    module, _, name = twin.rpartition(".")
+    return getattr(scipy.special if module == "special" else np, name)(*args, **keywords)
 
 
 def _reading_inputs(fn: str, args: list, y_pred: np.ndarray) -> object:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from generator.spec import shapes
-from generator.spec.schema import LossSpec, Parameter
+from generator.spec.schema import LossSpec, Parameter, Part
 from generator.spec.shapes import input_shape as input_shape  # re-exported: the checker's model
 from generator.spec.shapes import output_layers as output_layers  # re-exported: the checker's model
 
@@ -134,6 +134,8 @@ def _prediction_rows(
 ) -> np.ndarray:
     c = width or classes(spec)
     kind = spec.inputs.y_pred.kind
+    if spec.inputs.y_pred.parts:
+        return np.concatenate([part_values(part, rng, (batch, c)) for _, part in shapes.parts(spec)], axis=-1)
     if logits or kind == "real":
         return rng.normal(scale=2.0, size=(batch, c))
     if kind == "mean_and_log_variance":
@@ -147,6 +149,32 @@ def _prediction_rows(
     if kind == "box":
         return boxes(rng, batch)
     return _softmax(rng.normal(size=(batch, c)))
+
+
+def part_values(part: Part, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random values of one part of a packed prediction, inside its domain."""
+    if part.greater_than is not None:
+        return part.greater_than + rng.uniform(0.05, 3.0, size=shape)
+    if part.kind == "real":
+        return rng.normal(scale=2.0, size=shape)
+    if part.kind == "positive":
+        return rng.uniform(0.05, 3.0, size=shape)
+    if part.kind == "nonnegative":
+        return rng.uniform(0.0, 3.0, size=shape)
+    return rng.uniform(0.02, 0.98, size=shape)
+
+
+def part_edge(part: Part, target: np.ndarray, high: bool) -> np.ndarray:
+    """One part at an edge of its domain, shaped like ``target``: the lower edge (just above
+    0 or the bound, exactly 0 where 0 is allowed; a real part equal to the target), or a
+    large value (1 for a probability, the target plus 1e3 for a real part)."""
+    if part.kind == "real" and part.greater_than is None:
+        return target + (1e3 if high else 0.0)
+    if high:
+        return np.full_like(target, 1.0 if part.kind == "probability" else 1e3)
+    if part.greater_than is not None:
+        return np.full_like(target, part.greater_than + 1e-4)
+    return np.full_like(target, 1e-6 if part.kind == "positive" else 0.0)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -163,14 +191,20 @@ def boxes(rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
 
 
 def tables(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH) -> np.ndarray:
-    """Per-example weight tables for the ``per_example`` rule."""
+    """Per-example weights for the ``per_example`` rule: a table per example, or one
+    number (:func:`shapes.packed_weights`)."""
+    if shapes.packed_weights(spec) == "number":
+        return rng.uniform(0.5, 2.0, size=(batch,))
     c = classes(spec)
     return rng.uniform(0.5, 2.0, size=(batch, c, c))
 
 
-def pack(y_true: np.ndarray, weight_tables: np.ndarray) -> np.ndarray:
-    """The layout the ``per_example`` rule expects: labels, then each flattened table."""
-    return np.concatenate([y_true, weight_tables.reshape(len(y_true), -1)], axis=-1)
+def pack(y_true: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The layout the ``per_example`` rule expects: the targets, then each example's weight
+    or flattened table."""
+    y_true = np.asarray(y_true)
+    rows = y_true.reshape(len(y_true), -1)
+    return np.concatenate([rows, np.asarray(weights).reshape(len(y_true), -1)], axis=-1)
 
 
 def random_batch(spec: LossSpec, params: dict[str, object], seed: int) -> Batch:
@@ -204,6 +238,10 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
         same = np.tile(unit_rows(np.ones((1, c))), (rows, 1))
         out.append(("identical embeddings", y_true, same))
         out.append(("embeddings = 0", y_true, np.zeros((rows, c))))
+    elif spec.inputs.y_pred.parts:
+        for high, label in ((False, "parts at the low edge of their domains"), (True, "large parts")):
+            parts = [part_edge(part, y_true, high) for _, part in shapes.parts(spec)]
+            out.append((label, y_true, np.concatenate(parts, axis=-1)))
     elif kind == "mean_and_log_variance":
         for log_variance in (-30.0, 30.0):
             out.append(

@@ -11,6 +11,7 @@ import math
 import textwrap
 
 from generator import PACKAGE
+from generator.codegen import formatting
 from generator.codegen.optimize import optimize
 from generator.codegen.views import (
     ArrayParamView,
@@ -27,7 +28,7 @@ from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
 from generator.spec.names import names
 from generator.spec.program import program, weighted
-from generator.spec.schema import Example, LossSpec, Parameter
+from generator.spec.schema import Example, LossSpec, Parameter, Part
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
@@ -69,6 +70,11 @@ _WEIGHTING_TEXT = {
         "Every sample brings its own classes-by-classes weight table, packed into `y_true` behind the"
         " one-hot labels by `{pack}`; the sample's loss is multiplied by `table[i, j]` for true class `i`"
         " and predicted class `j`."
+    ),
+    "per_example_number": (
+        "Every sample brings its own weight, packed into `y_true` behind its targets by `{pack}`; the"
+        " sample's loss is multiplied by it. With Keras's default reduction this gives what"
+        " `sample_weight` gives, for pipelines that can carry only `(x, y)`."
     ),
 }
 
@@ -151,6 +157,10 @@ LAYOUTS = {
     "broadcast": "y_true of the same shape as y_pred, or with a last axis of 1",
     "labels": "y_true of class ids, shaped like y_pred without its last axis (or with a last axis of 1)",
     "double": "y_pred twice as wide as y_true (means, then log-variances), their other axes equal",
+    "weight_column": (
+        "y_true with one more column than y_pred (the targets, then the sample's weight), their other axes equal"
+    ),
+    "parts": "y_pred with {count} parts per target ({names}), {count} times as wide as y_true, their other axes equal",
     "packed": (
         "y_true with classes + classes * classes columns (labels, then the flattened weight tables)"
         " for y_pred's classes columns, their other axes equal"
@@ -162,10 +172,13 @@ up, then raises ``ValueError`` with this text when their shapes still do not fit
 
 def layout(spec: LossSpec) -> str:
     """The input layout of a spec (:data:`LAYOUTS`)."""
-    if spec.weighting.rule == "per_example":
-        return "packed"
+    packed = shapes.packed_weights(spec)
+    if packed:
+        return "packed" if packed == "table" else "weight_column"
     if spec.inputs.y_pred.kind == "mean_and_log_variance":
         return "double"
+    if spec.inputs.y_pred.parts:
+        return "parts"
     if spec.inputs.y_true.kind == "labels":
         return "labels"
     return "broadcast" if spec.inputs.y_true.broadcast else "same"
@@ -183,6 +196,15 @@ _LAYOUT_PAGES = {
         " count as `(batch, 1)`."
     ),
     "packed": "`y_true` holds the one-hot labels followed by the flattened weight tables: use the pack helper.",
+    "weight_column": (
+        "`y_true` holds the targets followed by one weight per sample, one column more than `y_pred`:"
+        " use the pack helper."
+    ),
+    "parts": (
+        "`y_pred` holds {count} parts per target, in this order, each as wide as `y_true`: {parts}."
+        " `(batch,)` targets count as `(batch, 1)`; a `y_pred` of any other width raises a `ValueError`"
+        " that names the parts."
+    ),
 }
 """The layouts in words, for the reference pages."""
 
@@ -197,7 +219,13 @@ def inputs_view(spec: LossSpec) -> InputsView:
         for shape, words in [(_tuple_literal(list(shapes.PARAMETER_AXES[p.type])), _ARRAY_WORDS[p.type])]
     )
     kind = layout(spec)
-    page = _LAYOUT_PAGES[kind]
+    parts = shapes.parts(spec)
+    fill = {
+        "count": len(parts),
+        "names": ", ".join(name for name, _ in parts),
+        "parts": ", ".join(f"`{name}` ({_part_words(part)})" for name, part in parts),
+    }
+    page = _LAYOUT_PAGES[kind].format(**fill)
     if kind == "same" and spec.inputs.y_true.kind in shapes.ONE_COLUMN_TARGETS:
         page += (
             " As in Keras's built-in losses, a trailing axis of size 1 is dropped from the input of"
@@ -207,8 +235,17 @@ def inputs_view(spec: LossSpec) -> InputsView:
     if arrays:
         names = " and ".join(f"`{a.name}`" for a in arrays)
         page += f" {names} must fit the class count (the last axis of `y_pred`), or the first call raises one."
-    message = _string_parts(f"{spec.name} expects {LAYOUTS[kind]}. ")
-    return InputsView(kind, message, page, spec.inputs.pixels, arrays)
+    message = _string_parts(f"{spec.name} expects {LAYOUTS[kind].format(**fill)}. ")
+    return InputsView(kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec))
+
+
+_PART_WORDS = {"real": "any real", "nonnegative": "0 or more", "positive": "above 0", "probability": "in [0, 1]"}
+
+
+def _part_words(part: Part) -> str:
+    """A part's domain in words, then its doc: ``above 1: the shape of the inverse gamma``."""
+    words = _PART_WORDS[part.kind] if part.greater_than is None else f"above {part.greater_than:g}"
+    return f"{words}: {part.doc.strip()}" if part.doc else words
 
 
 def _string_parts(text: str, width: int = 64) -> tuple[str, ...]:
@@ -246,6 +283,17 @@ def _calls(node: Node) -> set[str]:
         case Cond(body=a, orelse=b):
             return _calls(a) | _calls(b)
     return set()
+
+
+CLASS_TITLE = "{title}, as a `keras.losses.Loss`."
+"""The first line of the class's docstring, when it fits the line after its indent and
+quotes (``    \"\"\"``); else the title alone."""
+
+
+def class_title(title: str) -> str:
+    """The first line of the class's docstring (:data:`CLASS_TITLE`)."""
+    line = CLASS_TITLE.format(title=title)
+    return line if 7 + len(line) <= formatting.LINE_LENGTH else f"{title}."
 
 
 def formula_lines(item: LoadedSpec, width: int = DOC_WIDTH - 8) -> tuple[str, ...]:
@@ -305,6 +353,11 @@ def helpers(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
     return tuple(sorted({FUNCTIONS[fn].helper for fn in _program_calls(steps, result)} - {""}))
 
 
+def module_imports(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
+    """The standard-library modules the code of the program needs (``math`` for ``pi``), sorted."""
+    return tuple(sorted({m for fn in _program_calls(steps, result) for m in FUNCTIONS[fn].imports}))
+
+
 def _program_calls(steps: list[tuple[str, Node]], result: Node) -> set[str]:
     return set().union(*(_calls(node) for _, node in [*steps, ("", result)]))
 
@@ -319,20 +372,68 @@ def _reads_data(node: Node, data: set[str]) -> bool:
     return any(_reads_data(child, data) for child in children(node))
 
 
-_MATH = {"exp": math.exp, "log": math.log, "log1p": math.log1p, "expm1": math.expm1, "sqrt": math.sqrt}
+_MATH = {
+    "exp": math.exp,
+    "log": math.log,
+    "log1p": math.log1p,
+    "expm1": math.expm1,
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "arcsin": math.asin,
+    "arccos": math.acos,
+    "arctan": math.atan,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "erf": math.erf,
+    "lgamma": math.lgamma,
+}
 """Functions of numbers alone that lowering writes as their value: ``ops.log(2.0)`` would be
 a float32 tensor, and the literal is exact in every dtype."""
+
+
+_CONSTANTS = {"pi": math.pi}
+"""The values of the vocabulary's constants, for :func:`_number`."""
+
+
+def _number(node: Node) -> float | None:
+    """The value of a tree of numbers, constants (``pi``) and arithmetic alone, in floats;
+    None when it reads anything else. Raises ZeroDivisionError or OverflowError as Python does."""
+    match node:
+        case Num(value=value):
+            return float(value)
+        case Call(fn=fn, args=()) if fn in _CONSTANTS:
+            return _CONSTANTS[fn]
+        case Unary(op="-", operand=x):
+            inner = _number(x)
+            return None if inner is None else -inner
+        case Binary(op=op, left=a, right=b):
+            x, y = _number(a), _number(b)
+            if x is None or y is None:
+                return None
+            if op == "+":
+                return x + y
+            if op == "-":
+                return x - y
+            if op == "*":
+                return x * y
+            if op == "/":
+                return x / y
+            value = x**y
+            return value if isinstance(value, float) else None  # a complex power stays code
+    return None
 
 
 def _cast_constants(node: Node, data: set[str]) -> Node:
     """``node`` with every largest call computed from parameters and numbers alone made to
     compute in the compute dtype: ``ops.log(2.0)`` or ``ops.where(ops.equal(alpha, 0), 1.0,
     alpha)`` would be float32 tensors, which float64 inputs cannot be combined with."""
-    if isinstance(node, Call) and node.fn in _MATH and all(isinstance(a, Num) for a in node.args):
+    if isinstance(node, Call) and node.fn in _MATH and all(_number(a) is not None for a in node.args):
         try:
-            return Num(_MATH[node.fn](*(float(a.value) for a in node.args)))
-        except (ValueError, OverflowError):
-            pass  # log(0) and the like: left to the backend, which gives inf or nan
+            return Num(_MATH[node.fn](*(_number(a) for a in node.args)))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            pass  # log(0), 1 / 0 and the like: left to the backend, which gives inf or nan
     if not _reads_data(node, data) and isinstance(node, Call) and node.args:
         return _cast_first_leaf(node)[0]
     if isinstance(node, Call) and node.fn == "where" and not any(_reads_data(a, data) for a in node.args[1:]):
@@ -346,8 +447,14 @@ def _cast_first_leaf(node: Node) -> tuple[Node, bool]:
     """``node`` with its first number or parameter (outside comparisons) cast to the
     compute dtype, so that every operation after it computes in that dtype; and whether
     there was one."""
-    if isinstance(node, Num) or (isinstance(node, Ref) and node.kind == "param"):
+    constant = isinstance(node, Call) and FUNCTIONS[node.fn].constant
+    if constant or isinstance(node, Num) or (isinstance(node, Ref) and node.kind == "param"):
         return Call("compute_dtype", (node,)), True
+    if isinstance(node, Call) and node.fn == "where" and isinstance(node.args[2], Call):
+        # where(condition, 1.0, abs(alpha - 2)): a branch computed by a function of parameters
+        # alone would be a float32 tensor, so both branches are cast.
+        condition, value, other = node.args
+        return Call("where", (condition, _cast_first_leaf(value)[0], _cast_first_leaf(other)[0]), node.keywords), True
     if isinstance(node, Compare):
         return node, False
     new = list(children(node))
@@ -380,11 +487,15 @@ def latex(item: LoadedSpec) -> str:
         return spec.latex.strip()
     rows = [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in program.steps]
     extra, result = weighted(spec, program.loss, program.weight)
-    hidden = ("per_sample", "true_class", "predicted_class")
+    hidden = ("per_sample", "true_class", "predicted_class", "example_weight")
     rows += [f"{emit.symbol(name)} &= {emit.latex(node)}" for name, node in extra if name not in hidden]
     if spec.weighting.rule in ("class", "confusion", "per_example"):
         per_sample = dict(extra)["per_sample"]
-        rows.append(rf"\ell &= \mathrm{{weight}} \cdot {emit.latex(per_sample)}")
+        rows.append(
+            rf"\ell &= w \cdot {emit.latex(per_sample)}"
+            if shapes.packed_weights(spec) == "number"
+            else rf"\ell &= \mathrm{{weight}} \cdot {emit.latex(per_sample)}"
+        )
     else:
         rows.append(rf"\ell &= {emit.latex(result)}")
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
@@ -416,8 +527,22 @@ _POSITIONAL = ("units", "filters", "kernel_size")
 
 def _layer_code(name: str, kwargs: dict[str, object]) -> str:
     """``keras.layers.Dense(3, activation="softmax")`` from a layer description."""
-    args = [str(v) if k in _POSITIONAL else f'{k}="{v}"' for k, v in kwargs.items()]
+    args = [
+        str(v) if k in _POSITIONAL else f'{k}="{v}"' if isinstance(v, str) else f"{k}={v!r}" for k, v in kwargs.items()
+    ]
     return f"keras.layers.{name}({', '.join(args)})"
+
+
+def _head_code(layers: list[tuple[str, dict[str, object]]], features: str) -> str:
+    """The layers applied one after another to ``features``, as one Python expression."""
+    code = features
+    for name, kwargs in layers:
+        code = f"{_layer_code(name, kwargs)}({code})"
+    return code
+
+
+_PACK_WEIGHTS = {"table": "np.ones((32, {classes}, {classes}))", "number": "rng.uniform(0.5, 2.0, 32)"}
+"""The weights the page's program packs behind its targets, as Python source."""
 
 
 def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: str, pack: str) -> UsageView:
@@ -436,7 +561,9 @@ def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: s
         targets=_example_targets(spec, classes),
         pack=pack,
         classes=classes,
+        pack_weights=_PACK_WEIGHTS.get(shapes.packed_weights(spec), "").format(classes=classes),
         loss_expr=loss_expr,
+        part_heads=tuple((_head_code(layers, "inputs"), name) for name, layers in shapes.part_heads(spec, classes)),
     )
 
 
@@ -517,12 +644,18 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         for loss_expr, import_name in [usages[key]]
     )
     y_true_doc = spec.inputs.y_true.doc or _TARGET_DOCS[spec.inputs.y_true.kind]
-    if spec.weighting.rule == "per_example":
-        y_true_doc += f" Per-example weight tables are packed behind the labels: see `{pack}`."
+    packed = shapes.packed_weights(spec)
+    if packed:
+        what = (
+            "weight tables are packed behind the labels"
+            if packed == "table"
+            else "weights are packed behind the targets"
+        )
+        y_true_doc += f" Per-example {what}: see `{pack}`."
     y_pred_doc = spec.inputs.y_pred.doc or _PREDICTION_DOCS[spec.inputs.y_pred.kind]
     if spec.inputs.y_pred.logits_when:
         y_pred_doc += f" Logits when `{spec.inputs.y_pred.logits_when}` is true."
-    rule = spec.weighting.rule
+    rule = "per_example_number" if packed == "number" else spec.weighting.rule
     weighting_text = _WEIGHTING_TEXT[rule].format(
         ref=getattr(spec.weighting, "weights", None) or getattr(spec.weighting, "table", ""),
         pack=pack,
@@ -548,6 +681,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         pack_name=pack,
         package=PACKAGE,
         title=spec.title.strip(),
+        class_title=class_title(spec.title.strip()),
         task=spec.task,
         summary=" ".join(spec.summary.split()),
         summary_lines=wrap(spec.summary, DOC_WIDTH - 4),
@@ -563,6 +697,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
         inputs=inputs_view(spec),
         helpers=helpers(*code),
+        module_imports=module_imports(*code),
         body=body(*code),
         formula_lines=formula_lines(item),
         dtype_text=DTYPE_TEXT,

@@ -34,8 +34,10 @@ class UsageView:
     layers: str  # the output layers, as Python source
     targets: str  # an expression for 32 random targets (uses rng)
     pack: str  # the packing helper's name, or ""
-    classes: int  # the width of the targets (for the packed tables)
+    classes: int  # the width of the targets
+    pack_weights: str  # Python source of the weights the pack helper packs, or ""
     loss_expr: str  # the loss as compile() gets it
+    part_heads: tuple[tuple[str, str], ...] = ()  # packed predictions: (code of one head on `inputs`, part name)
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ class ArrayParamView:
 class InputsView:
     """How the generated code receives ``y_true`` and ``y_pred`` (``_function.py.jinja``)."""
 
-    layout: str  # same | broadcast | labels | double | packed (see ``lower.LAYOUTS``)
+    layout: str  # same | broadcast | labels | double | parts | packed (see ``lower.LAYOUTS``)
     message: tuple[str, ...]  # string literals: the shapes the layout accepts, for the ``ValueError``
     page_text: str  # Markdown: the shapes the loss accepts, for the reference page
     pixels: bool  # flatten ``(batch, ..., classes)`` to ``(batch, pixels, classes)``
     arrays: tuple[ArrayParamView, ...]
+    factor: int = 1  # how many numbers y_pred holds per target (the double and parts layouts)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class LossView:
     pack_name: str  # empty unless the per_example rule packs tables into y_true
     package: str
     title: str
+    class_title: str  # the first line of the class's docstring
     task: str
     summary: str
     summary_lines: tuple[str, ...]  # the docstring paragraph, wrapped
@@ -93,6 +97,7 @@ class LossView:
     returns_lines: tuple[str, ...]
     inputs: InputsView
     helpers: tuple[str, ...]  # module-level helper functions the body calls (``templates/<name>.py.jinja``)
+    module_imports: tuple[str, ...]  # standard-library modules the body needs (``math``)
     body: tuple[str, ...]  # after the inputs are prepared: one line per step, then the return
     formula_lines: tuple[str, ...]  # the docstring's Formula: section, in the formula language
     dtype_text: str  # Markdown: which dtype the loss computes in and returns

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary
-from generator.formula.vocabulary import ATOM, FUNCTIONS, LOW, MUL, POW, SUM
+from generator.formula.vocabulary import ATOM, FRAC, FUNCTIONS, LOW, MUL, POW, SUM
 
 # Python precedence levels used by the code printer (higher binds tighter).
 _PY_COND = 1
@@ -119,6 +119,8 @@ _PY_COMPARE = 5
 
 
 def _text_call(node: Call) -> str:
+    if FUNCTIONS[node.fn].constant:
+        return node.fn
     parts = [text(a) for a in node.args] + [f"{k}={number(v)}" for k, v in _shown_keywords(node)]
     return f"{node.fn}({', '.join(parts)})"
 
@@ -213,7 +215,7 @@ def _latex(node: Node) -> tuple[str, int]:
             text, prec = _latex(x)
             return op + _paren(text, prec, MUL), SUM
         case Binary(op="/", left=a, right=b):
-            return rf"\frac{{{latex(a)}}}{{{latex(b)}}}", ATOM
+            return rf"\frac{{{latex(a)}}}{{{latex(b)}}}", FRAC
         case Binary(op="**", left=a, right=b):
             base, bp = _latex(a)
             return f"{_paren(base, bp, POW, strict=True)}^{{{latex(b)}}}", POW

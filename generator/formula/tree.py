@@ -24,12 +24,26 @@ MAX_DEPTH = 40
 
 
 class FormulaError(ValueError):
-    """A formula that is not in the language. ``column`` is 1-based within the text."""
+    """A formula that is not in the language. ``column`` is 1-based within the text.
 
-    def __init__(self, message: str, column: int | None = None):
+    ``scoped`` is true when the error was found while checking the formula against its
+    scope (names, flags): it may go away when a parameter or step that the schema rejected
+    is fixed, so the loader does not report it alongside that schema error."""
+
+    def __init__(self, message: str, column: int | None = None, scoped: bool = False):
         super().__init__(message)
         self.message = message
         self.column = column
+        self.scoped = scoped
+
+
+class FormulaErrors(FormulaError):
+    """Several errors in one formula (every unknown function it calls), in text order.
+    ``message`` and ``column`` are those of the first, so it reads as one error too."""
+
+    def __init__(self, errors: list[FormulaError]):
+        super().__init__(errors[0].message, errors[0].column)
+        self.errors = errors
 
 
 # ---------------------------------------------------------------- the expression tree
@@ -190,7 +204,39 @@ def parse(text: str, scope: Scope) -> Node:
         raise _syntax_error(source, exc) from None
     except (ValueError, RecursionError, MemoryError):
         raise FormulaError("formula could not be parsed (too deeply nested or contains a NUL byte)") from None
-    return _Checker(scope).visit(tree.body, 1)
+    unknown = _unknown_functions(tree, scope)
+    if len(unknown) == 1:
+        raise unknown[0]
+    if unknown:
+        raise FormulaErrors(unknown)
+    try:
+        return _Checker(scope).visit(tree.body, 1)
+    except FormulaError as exc:
+        exc.scoped = True
+        raise
+
+
+def _unknown_functions(tree: ast.AST, scope: Scope) -> list[FormulaError]:
+    """One error for each call of a plain name that is neither a function of the
+    vocabulary nor a name in scope (which the checker reports as not callable), in text
+    order; the full list of functions is given once, with the first."""
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and not node.func.id.startswith("__")  # reported by the checker as a reserved name
+        and node.func.id not in PUBLIC_FUNCTIONS
+        and node.func.id not in scope.names
+    ]
+    calls.sort(key=lambda node: (node.lineno, node.col_offset))
+    errors = []
+    for i, node in enumerate(calls):
+        name = node.func.id
+        allowed = ", ".join(PUBLIC_FUNCTIONS) if i == 0 else "see the list above"
+        message = f"unknown function `{name}`{_suggest(name, PUBLIC_FUNCTIONS)} (allowed: {allowed})"
+        errors.append(FormulaError(message, node.col_offset + 1))
+    return errors
 
 
 def _syntax_error(source: str, exc: SyntaxError) -> FormulaError:
@@ -286,6 +332,8 @@ class _Checker:
         if name.startswith("__"):
             raise self.fail(node, f"name `{name}` is not allowed (names starting with `__` are reserved)")
         kind = self.scope.names.get(name)
+        if kind is None and name in PUBLIC_FUNCTIONS and PUBLIC_FUNCTIONS[name].constant:
+            return Call(name, ())
         if kind is None:
             if name in PUBLIC_FUNCTIONS:
                 raise self.fail(node, f"`{name}` is a function; call it as {PUBLIC_FUNCTIONS[name].signature}")

@@ -16,6 +16,9 @@ Each entry also names its float64 NumPy twin (for the checker's evaluator, the p
 the hazard finder) and its hazard rule, if its domain is limited: a new function is one
 entry here, plus a rule in ``check/hazards.py`` when it needs a new one.
 
+Functions that ``keras.ops`` lacks on some backend (``lgamma``, ``digamma``) are written
+as small helper functions of ``keras.ops`` calls into each module that uses them.
+
 Entries with ``public=False`` are used by weighting rules while lowering and cannot be
 written in a spec.
 """
@@ -29,6 +32,10 @@ from dataclasses import dataclass, field
 LOW = 0
 SUM = 10
 MUL = 11
+FRAC = 12
+"""A fraction: needs no parentheses in a product, but does as a base or an argument:
+(a / b) squared is written with parentheses around the fraction, not as ``a/b`` with an
+exponent on its denominator line."""
 POW = 13
 ATOM = 20
 
@@ -55,14 +62,21 @@ class Function:
     """The module-level function the code calls, written by ``templates/<helper>.py.jinja``
     into every module whose loss uses it."""
     twin: str | Callable[..., object] = ""
-    """The float64 NumPy twin of the checker's evaluator: the name of a NumPy function, a
-    function of ``(np, *args, **keywords)``, or ``READS_INPUTS``."""
+    """The float64 NumPy twin of the checker's evaluator: the name of a NumPy function, the
+    name of a SciPy special function (``special.erf``), a function of
+    ``(np, *args, **keywords)``, or ``READS_INPUTS``."""
     hazard: str = ""
     """The rule of ``check/hazards.py`` (a key of its ``RULES``) that says where a call is
     undefined, infinite or overflows float32; "" when it has none."""
+    imports: tuple[str, ...] = ()
+    """Standard-library modules the code needs (``math`` for ``math.pi``)."""
+    constant: bool = False
+    """Written as a bare name in a formula (``pi``), not called: a constant with no arguments."""
 
     @property
     def signature(self) -> str:
+        if self.constant:
+            return self.name
         args = list(self.params)
         args += [f"{k}={v!r}" for k, v in self.keywords.items()]
         return f"{self.name}({', '.join(args)})"
@@ -168,12 +182,33 @@ def _twin_tail(np, x, n):
     return x[..., int(n) :]
 
 
+def _twin_all_but_last(np, x):
+    return x[..., :-1]
+
+
+def _twin_part(np, x, index, count):
+    return np.split(x, int(count), axis=-1)[int(index)]
+
+
 def _twin_square_table(np, x, n):
     return np.reshape(x, (-1, int(n), int(n)))
 
 
 def _twin_epsilon(np):
     return EPSILON
+
+
+def _twin_log_i0(np, x):
+    # NumPy's i0 overflows past about 713; there exp(x) / sqrt(2 pi x) times the first
+    # terms of the asymptotic series is exact to float64 rounding.
+    x = np.asarray(x, dtype="float64")
+    big = np.maximum(x, 700.0)
+    asymptotic = big - 0.5 * np.log(2 * np.pi * big) + np.log1p(1 / (8 * big) + 9 / (128 * big**2))
+    return np.where(x < 700.0, np.log(np.i0(np.minimum(x, 700.0))), asymptotic)
+
+
+def _twin_pi(np):
+    return np.pi
 
 
 _REDUCE_KW = {"axis": -1, "keepdims": False}
@@ -280,6 +315,131 @@ _FUNCTIONS = [
         r"\operatorname{{sg}}\left[{0}\right]",
         "x, with no gradient flowing through it.",
         twin=_twin_stop_gradient,
+    ),
+    # trigonometric, hyperbolic and special functions
+    _f("sin", "x", "ops.sin({0})", r"\sin\left({0}\right)", "Sine (x in radians).", twin="sin"),
+    _f("cos", "x", "ops.cos({0})", r"\cos\left({0}\right)", "Cosine (x in radians).", twin="cos"),
+    _f(
+        "tan",
+        "x",
+        "ops.tan({0})",
+        r"\tan\left({0}\right)",
+        "Tangent (x in radians); infinite at pi / 2 + k pi.",
+        twin="tan",
+        hazard="tan",
+    ),
+    _f(
+        "arcsin",
+        "x",
+        "ops.arcsin({0})",
+        r"\arcsin\left({0}\right)",
+        "Inverse sine, for x in [-1, 1]; its slope is infinite at -1 and 1.",
+        twin="arcsin",
+        hazard="unit_interval",
+    ),
+    _f(
+        "arccos",
+        "x",
+        "ops.arccos({0})",
+        r"\arccos\left({0}\right)",
+        "Inverse cosine (the angle of a cosine), for x in [-1, 1]; its slope is infinite at -1"
+        " and 1, so clip a cosine to [-1 + epsilon(), 1 - epsilon()] first.",
+        twin="arccos",
+        hazard="unit_interval",
+    ),
+    _f("arctan", "x", "ops.arctan({0})", r"\arctan\left({0}\right)", "Inverse tangent.", twin="arctan"),
+    _f(
+        "arctan2",
+        "yx",
+        "ops.arctan2({0}, {1})",
+        r"\operatorname{{atan2}}\left({0}, {1}\right)",
+        "The angle of the point (x, y) in (-pi, pi]; it has no slope at (0, 0).",
+        twin="arctan2",
+        hazard="arctan2",
+    ),
+    _f(
+        "sinh",
+        "x",
+        "ops.sinh({0})",
+        r"\sinh\left({0}\right)",
+        "Hyperbolic sine.",
+        twin="sinh",
+        hazard="hyperbolic",
+    ),
+    _f(
+        "cosh",
+        "x",
+        "ops.cosh({0})",
+        r"\cosh\left({0}\right)",
+        "Hyperbolic cosine.",
+        twin="cosh",
+        hazard="hyperbolic",
+    ),
+    _f(
+        "erf",
+        "x",
+        "ops.erf({0})",
+        r"\operatorname{{erf}}\left({0}\right)",
+        "The error function; the standard normal CDF is 0.5 * (1 + erf(x / sqrt(2))).",
+        twin="special.erf",
+    ),
+    _f(
+        "erfinv",
+        "x",
+        "ops.erfinv({0})",
+        r"\operatorname{{erf}}^{{-1}}\left({0}\right)",
+        "The inverse error function, for x in (-1, 1); infinite at -1 and 1.",
+        twin="special.erfinv",
+        hazard="open_unit_interval",
+    ),
+    _f(
+        "lgamma",
+        "x",
+        "_lgamma({0})",
+        r"\log\Gamma\left({0}\right)",
+        "log(Gamma(x)) for x > 0; log(Gamma(n + 1)) is log(n!). keras.ops has no lgamma: the"
+        " generated module defines it as a small helper function, `_lgamma` (Stirling's series"
+        " after shifting x by 8: within 1e-6 relative, and 1e-5 absolute near its zeros at 1 and"
+        " 2, in float32; within 1e-12 in float64).",
+        helper="_lgamma",
+        imports=("math",),
+        twin="special.gammaln",
+        hazard="positive_argument",
+    ),
+    _f(
+        "digamma",
+        "x",
+        "_digamma({0})",
+        r"\psi\left({0}\right)",
+        "The digamma function, the slope of lgamma, for x > 0. keras.ops has no digamma: the"
+        " generated module defines it as a small helper function, `_digamma`.",
+        helper="_digamma",
+        twin="special.digamma",
+        hazard="positive_argument",
+    ),
+    _f(
+        "log_i0",
+        "x",
+        "_log_i0({0})",
+        r"\log I_0\left({0}\right)",
+        "log(I0(x)) for x >= 0, the log of the modified Bessel function of the first kind of order 0:"
+        " log(2 pi I0(kappa)) normalises the von Mises distribution. keras.ops has no Bessel functions:"
+        " the generated module defines it as a small helper function, `_log_i0` (a power series below"
+        " 15, an asymptotic expansion above; within 1e-6 in float32, 2e-12 in float64).",
+        helper="_log_i0",
+        imports=("math",),
+        twin=_twin_log_i0,
+        hazard="nonnegative_argument",
+    ),
+    _f(
+        "pi",
+        (),
+        "math.pi",
+        r"\pi",
+        "The number pi, written `pi` (no parentheses).",
+        twin=_twin_pi,
+        imports=("math",),
+        constant=True,
     ),
     # logical
     _f(
@@ -596,6 +756,25 @@ _FUNCTIONS = [
         twin=_twin_tail,
     ),
     _f(
+        "all_but_last",
+        "x",
+        "{a0}[..., :-1]",
+        r"{a0}_{{1..-1}}",
+        "Every entry of the last axis but the last.",
+        public=False,
+        twin=_twin_all_but_last,
+    ),
+    _f(
+        "part",
+        ("x", "index", "count"),
+        "ops.split({0}, {2}, axis=-1)[{1}]",
+        "{0}",
+        "Part `index` of `count` equal blocks of the last axis (a named part of a packed prediction).",
+        public=False,
+        constants=(1, 2),
+        twin=_twin_part,
+    ),
+    _f(
         "square_table",
         ("x", "n"),
         "ops.reshape({0}, (-1, {1}, {1}))",
@@ -629,11 +808,13 @@ RESERVED = frozenset(
         "weight",
         "per_sample",
         "example_table",
+        "example_weight",
         "true_class",
         "predicted_class",
         "num_classes",
         "pixels_shape",
         "classes",
+        "math",
     }
 )
 """Names a parameter or step may not take: they collide with the generated code."""

@@ -57,8 +57,44 @@ def _varied(spec: LossSpec) -> tuple[str, list[float]] | None:
 
 
 def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
-    """x values, y_true, y_pred along the scan, and the axis labels."""
+    """x values, y_true, y_pred along the scan, and the axis labels; targets packed with
+    weights of 1 when the ``per_example`` rule packs weights behind them."""
+    x, y_true, y_pred, label_x, note = _scan(item, target)
+    packed = shapes.packed_weights(item.spec)
+    if packed:
+        classes = y_pred.shape[-1]
+        columns = classes * classes if packed == "table" else 1
+        y_true = np.concatenate([y_true, np.ones((len(y_true), columns))], axis=-1)
+    return x, y_true, y_pred, label_x, note
+
+
+_HELD_PARTS = {"real": 0.0, "nonnegative": 1.0, "positive": 1.0, "probability": 0.5}
+"""The values the plots hold a part of a packed prediction at, while another is scanned."""
+
+
+def _parts_scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """Packed predictions: the first part scanned (the first real one, a prediction of the
+    target), the others held at 1 (0.5 for probabilities, the bound plus 1 for bounded
+    parts), named in the note."""
+    parts = shapes.parts(item.spec)
+    scanned = next((i for i, (_, part) in enumerate(parts) if part.kind == "real" and part.greater_than is None), 0)
+    x = np.linspace(-2.0, 4.0, POINTS)
+    columns, held = [], []
+    for i, (name, part) in enumerate(parts):
+        if i == scanned:
+            columns.append(x)
+            continue
+        value = _HELD_PARTS[part.kind] if part.greater_than is None else part.greater_than + 1.0
+        columns.append(np.full(POINTS, value))
+        held.append(f"{name} = {value:g}")
+    note = ", ".join([f"y_true = {target:g}", *held])
+    return x, np.full((POINTS, 1), target), np.stack(columns, axis=-1), f"predicted {parts[scanned][0]}", note
+
+
+def _scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
     spec = item.spec
+    if spec.inputs.y_pred.parts:
+        return _parts_scan(item, target)
     kind, pred = spec.inputs.y_true.kind, spec.inputs.y_pred.kind
     if pred == "box":
         shift = np.linspace(-1.5, 1.5, POINTS)
@@ -79,8 +115,6 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
             y_true = np.zeros(POINTS)
         else:
             y_true = np.tile(np.eye(classes)[0], (POINTS, 1))
-        if spec.weighting.rule == "per_example":
-            y_true = np.concatenate([y_true, np.ones((POINTS, classes * classes))], axis=-1)
         return p, y_true, y_pred, "predicted probability of the true class", "true class 0"
     if pred == "probability":
         p = np.linspace(0.001, 0.999, POINTS)

@@ -1,14 +1,20 @@
 """Load spec files: YAML (with line numbers) -> pydantic model -> semantic checks.
 
 Every problem becomes a :class:`~generator.errors.SpecError` with the file, the line and
-column of the offending field, and a message in plain words. Nothing here executes spec
+column of the offending field, and a message in plain words. One load reports every
+problem it can: when the schema rejects some fields, the rest of the spec still goes
+through the semantic checks (:func:`_the_rest`), less the problems a rejected field may
+have caused. Nothing here executes spec
 text: YAML is read with the safe round-trip loader, formulas are parsed by
 :mod:`generator.formula.tree`.
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
 import io
+import re
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -34,6 +40,7 @@ from generator.spec.schema import (
     NoWeighting,
     Parameter,
     PerExampleWeighting,
+    Plot,
     Prediction,
     Target,
     ValueWeighting,
@@ -92,9 +99,62 @@ def _read_yaml(path: Path, text: str) -> object:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         if "duplicate key" in problem:
             problem = "duplicate key" + (f" {exc.problem.split('duplicate key')[-1].strip()}" if exc.problem else "")
+        else:
+            problem += _quote_hint(exc, text.splitlines())
         raise SpecErrors([SpecError(path, line, column, "", f"YAML syntax error: {problem}")]) from None
     except YAMLError as exc:
         raise SpecErrors([SpecError(path, None, None, "", f"YAML error: {exc}")]) from None
+
+
+TEXT_KEYS = ("title", "summary", "avoid_when", "doc", "notes", "note", "source", "checked_against", "latex")
+"""Fields that hold free text, which YAML may misread when it is not in quotes."""
+
+_TEXT_LINE = re.compile(rf"(?:^|[\s{{,])({'|'.join(TEXT_KEYS)}):\s+(?P<value>.*)$")
+
+
+def _quoted(key: str, value: object) -> str:
+    """``key: "value"``, in single quotes when the value holds a backslash or a double
+    quote (which double quotes would read as an escape or an end), with ``...`` for a value
+    that is long, unknown (None) or holds both kinds of quotes."""
+    if not isinstance(value, str) or len(value) > 80:
+        return f'{key}: "..."'
+    if "\\" not in value and '"' not in value:
+        return f'{key}: "{value}"'
+    return f"{key}: '{value}'" if "'" not in value else f"{key}: '...'"
+
+
+def _quote_hint(exc: MarkedYAMLError, lines: list[str]) -> str:
+    """The advice to quote a text field, for a YAML syntax error on a line that gives a
+    text field a value YAML reads as structure, or inside a flow collection (``[...``)
+    that starts a text field's value; "" otherwise."""
+    problem = exc.problem_mark
+    hint = _quote_hint_for_line(lines[problem.line]) if problem and problem.line < len(lines) else ""
+    context = exc.context_mark
+    if not hint and context and "flow" in (exc.context or "") and context.line < len(lines):
+        match = _TEXT_LINE.search(lines[context.line])
+        if match and match.start("value") == context.column:
+            elsewhere = problem is not None and problem.line != context.line
+            hint = _quote_hint_for_line(lines[context.line], f" (line {context.line + 1})" if elsewhere else "")
+    return hint
+
+
+def _quote_hint_for_line(line: str, where: str = "") -> str:
+    """The advice to quote a text field given a value on ``line`` that holds characters YAML
+    reads as structure (``: ``, ``,``, brackets or braces, or a first character such as
+    ``*`` or ``@``); "" when there is none."""
+    match = _TEXT_LINE.search(line)
+    if match is None:
+        return ""
+    key, value = match.group(1), re.sub(r"\s+#.*$", "", match["value"]).strip()
+    if value[:1] in ("'", '"', "|", ">"):
+        return ""  # already quoted, or a block scalar
+    in_flow = "{" in line[: match.start(1)] or "[" in line[: match.start(1)]
+    text = value.rstrip(" ,]}") if in_flow else value
+    structure = ": " in text or text.endswith(":") or any(ch in text for ch in ",[]{}") or text[:1] in "*&!%@`"
+    if not text or not structure:
+        return ""
+    shown = None if in_flow and "," in text else text  # in a flow mapping, other keys may follow
+    return f"; if `{key}`{where} is meant as text, put it in quotes: {_quoted(key, shown)}"
 
 
 MAX_VALUES = 100_000
@@ -217,6 +277,7 @@ _MODELS_BY_PATH = {
     ("inputs", "y_pred"): Prediction,
     ("formula",): Formula,
     ("keras",): KerasTwin,
+    ("plot",): Plot,
 }
 _WEIGHTING = {
     "none": NoWeighting,
@@ -227,15 +288,69 @@ _WEIGHTING = {
 }
 
 
-def _allowed_keys(parent: tuple, data: object) -> str:
+def _model_at(parent: tuple, data: object) -> type | None:
+    """The schema model of the mapping at ``parent``, when it is known."""
     model = _MODELS_BY_PATH.get(parent)
     if model is None and len(parent) == 2 and parent[0] == "parameters":
         model = Parameter
     if model is None and len(parent) == 2 and parent[0] == "examples":
         model = Example
     if model is None and parent == ("weighting",) and isinstance(data, dict):
-        model = _WEIGHTING.get(data.get("weighting", {}).get("rule"))
+        weighting = data.get("weighting")
+        model = _WEIGHTING.get(weighting.get("rule")) if isinstance(weighting, dict) else None
+    return model
+
+
+def _allowed_keys(parent: tuple, data: object) -> str:
+    model = _model_at(parent, data)
     return ", ".join(model.model_fields) if model else ""
+
+
+_NOTHING = object()
+
+
+def _at(data: object, path: tuple, default: object = None) -> object:
+    """The value at ``path`` in plain data, or ``default`` when there is none."""
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and type(part) is int and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return default
+    return data
+
+
+def _quote_hint_for_key(loc: tuple, data: object) -> str:
+    """The advice to quote a text field, for an unknown key that looks like a piece of a
+    text: in ``{doc: Fast, or slow}`` YAML ends the text at the comma and reads ``or slow``
+    as a key with no value. "" when the key does not look like one."""
+    parent = _at(data, loc[:-1])
+    if not loc or not isinstance(parent, dict) or loc[-1] not in parent:
+        return ""
+    key = loc[-1]
+    model = _model_at(loc[:-1], data)
+    fields = model.model_fields if model else {}
+    keys = list(parent)
+    start = keys.index(key)
+    while start > 0 and keys[start - 1] not in fields and parent[keys[start - 1]] is None:
+        start -= 1  # back over the earlier pieces of the same text
+    text_key = keys[start - 1] if start > 0 else None
+    if parent[key] is None and text_key in TEXT_KEYS and isinstance(parent[text_key], str):
+        pieces = [parent[text_key]]
+        for k in keys[start:]:
+            if k in fields or parent[k] is not None:
+                break
+            pieces.append(k)
+        return _piece_hint(text_key, ", ".join(pieces))
+    texts = [k for k in keys if k in TEXT_KEYS]
+    if texts and not key.isidentifier():
+        return _piece_hint(texts[0], None)
+    return ""
+
+
+def _piece_hint(text_key: str, text: str | None) -> str:
+    return f"; if it is part of the text of `{text_key}`, put that text in quotes: {_quoted(text_key, text)}"
 
 
 def _describe(value: object) -> str:
@@ -261,7 +376,8 @@ def _message(error: dict, loc: tuple, data: object) -> str:
         return f"missing required field `{last}`"
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1], data)
-        return f"unknown key `{last}`" + (f" (allowed: {allowed})" if allowed else "")
+        hint = _quote_hint_for_key(loc, data)
+        return f"unknown key `{last}`" + (f" (allowed: {allowed})" if allowed else "") + hint
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {_describe(value)}"
     if kind == "union_tag_invalid":
@@ -269,7 +385,8 @@ def _message(error: dict, loc: tuple, data: object) -> str:
     if kind == "union_tag_not_found":
         return "missing required field `rule`"
     if kind in ("string_type",):
-        return f"must be text, got {_describe(value)}"
+        hint = "; if it is meant as text, put it in quotes" if isinstance(value, dict | list) else ""
+        return f"must be text, got {_describe(value)}{hint}"
     if kind in ("float_type", "int_type"):
         return f"must be a number, got {_describe(value)}"
     if kind == "bool_type":
@@ -319,18 +436,128 @@ def load_spec(path: Path) -> LoadedSpec:
                 raw += ("rule",)
             line, column, loc = _locate(root, raw, lines, at_key=error["type"] == "extra_forbidden")
             errors.append(SpecError(path, line, column, field_path(loc), _message(error, loc, data)))
+        rest = _the_rest(data, exc.errors())
+        if rest is not None:
+            _, problems = semantics.check(rest.spec)
+            errors += [_problem_error(path, root, lines, p) for p in problems if not rest.affects(p)]
         raise SpecErrors(_unique(errors)) from None
     program, problems = semantics.check(spec)
     if problems:
-        errors = []
-        for problem in problems:
-            line, column, loc = _locate(root, problem.loc, lines, at_key=problem.at_key)
-            if problem.column is not None:
-                line, column = _formula_position(line, column, problem.column, lines)
-            errors.append(SpecError(path, line, column, field_path(loc), problem.message))
-        raise SpecErrors(_unique(errors))
+        raise SpecErrors(_unique([_problem_error(path, root, lines, p) for p in problems]))
     assert program is not None
     return LoadedSpec(path, spec, program)
+
+
+def _problem_error(path: Path, root: object, lines: list[str], problem: semantics.Problem) -> SpecError:
+    line, column, loc = _locate(root, problem.loc, lines, at_key=problem.at_key)
+    if problem.column is not None:
+        line, column = _formula_position(line, column, problem.column, lines)
+    return SpecError(path, line, column, field_path(loc), problem.message)
+
+
+# ---------------------------------------------------------------- the rest of a spec the schema rejected
+
+_STAND_INS: dict[tuple, object] = {
+    ("name",): "-",
+    ("title",): "-",
+    ("summary",): "-",
+    ("task",): "regression",
+    ("formula",): {"loss": "y_pred"},
+    ("formula", "loss"): "y_pred",
+}
+"""Stand-ins for required fields that are missing (or were removed), so that the rest of a
+spec can still be checked; every problem they could cause is left out. (``-`` is no
+identifier, so no parameter or step can clash with the names made from it.)"""
+
+_ROUNDS = 5
+
+
+@dataclass
+class _Rest:
+    """What passes the schema once every rejected field is removed (with the smallest
+    mapping holding it when it is required), and the fields that were removed."""
+
+    spec: LossSpec
+    removed: list[tuple]
+
+    def affects(self, problem: semantics.Problem) -> bool:
+        """Whether the problem may come from a removal: it is about a removed field, or
+        something inside or around one, or it depends on a removed field."""
+        for gone in self.removed:
+            n = min(len(gone), len(problem.loc))
+            if gone[:n] == problem.loc[:n]:
+                return True
+            for field in problem.depends:
+                if len(gone) <= len(field) and all(a == b or b == "*" for a, b in zip(gone, field, strict=False)):
+                    return True
+        return False
+
+
+def _the_rest(data: dict, errors: list) -> _Rest | None:
+    """Remove what the schema rejected, again until the rest passes; None when it cannot
+    (a required top-level field such as `formula` is wrong)."""
+    data = copy.deepcopy(data)
+    deleted: list[tuple] = []
+    removed: list[tuple] = []
+    for _ in range(_ROUNDS):
+        progress = False
+        for error in errors:
+            done = _remove(data, _data_path(tuple(error["loc"]), data), error["type"], deleted, removed)
+            if done is None:
+                return None
+            progress = progress or done
+        if not progress:
+            return None
+        try:
+            return _Rest(LossSpec.model_validate(data), removed)
+        except ValidationError as exc:
+            errors = exc.errors()
+    return None
+
+
+def _data_path(loc: tuple, data: dict) -> tuple:
+    """A pydantic location as a path into the data: without the tag pydantic adds after
+    `weighting` (its rule), as in ``("weighting", "value", "weight")``."""
+    weighting = data.get("weighting")
+    if len(loc) > 1 and loc[0] == "weighting" and isinstance(weighting, dict) and weighting.get("rule") == loc[1]:
+        return (loc[0], *loc[2:])
+    return loc
+
+
+def _remove(data: dict, path: tuple, kind: str, deleted: list[tuple], removed: list[tuple]) -> bool | None:
+    """Remove the field at ``path``, or what must go with it; True when something was
+    removed, False when it already was, None when nothing can be (the whole spec)."""
+    if kind == "missing" and path in _STAND_INS:
+        parent = _at(data, path[:-1])
+        if not isinstance(parent, dict) or path[-1] in parent:
+            return False
+        parent[path[-1]] = copy.deepcopy(_STAND_INS[path])
+        removed.append(path)
+        return True
+    if kind == "missing":
+        path = path[:-1]  # the mapping that lacks a required field goes
+    depth = 0
+    while depth < len(path) and _at(data, path[: depth + 1], _NOTHING) is not _NOTHING:
+        depth += 1
+    if depth < len(path) and any(path[: len(gone)] == gone for gone in deleted):
+        return False  # inside something removed before
+    path = path[:depth] if depth < len(path) else path
+    while path and isinstance(_at(data, path[:-1]), list):
+        path = path[:-1]  # a list item goes with its list, so that later items keep their places
+    if not path:
+        return None
+    parent = _at(data, path[:-1])
+    if not isinstance(parent, dict) or path[-1] not in parent:
+        return None
+    del parent[path[-1]]
+    deleted.append(path)
+    removed.append(path)
+    if kind == "extra_forbidden":
+        # An unknown key is often a misspelt field, which is then missing.
+        model = _model_at(path[:-1], data)
+        close = difflib.get_close_matches(str(path[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
+        removed.extend((*path[:-1], field) for field in close)
+    return True
 
 
 def _unique(errors: list[SpecError]) -> list[SpecError]:

@@ -5,7 +5,8 @@ float64 evaluator, the plots and the hazard finder all start from :func:`program
 
 from __future__ import annotations
 
-from generator.formula.tree import Binary, Node, Ref, call
+from generator.formula.tree import Binary, Node, Num, Ref, call
+from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
 from generator.spec.schema import LossSpec
 
@@ -25,6 +26,9 @@ def weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tupl
     rule = spec.weighting.rule
     if rule == "none" or rule == "value":
         return extra, result
+    if shapes.packed_weights(spec) == "number":
+        extra.append(("per_sample", result))
+        return extra, Binary("*", Ref("per_sample", "step"), Ref("example_weight", "step"))
     classes = call("num_classes")
     if rule == "class":
         if spec.inputs.y_true.kind == "labels":
@@ -52,15 +56,23 @@ def weighted(spec: LossSpec, loss: Node, weight: Node | None) -> tuple[list[tupl
 
 
 def program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
-    """Every step the loss computes, in order (unpacking, the spec's steps, the weighting
-    rule's), and the final per-sample result. Both the code and the NumPy evaluator use it."""
+    """Every step the loss computes, in order (unpacking packed targets and the parts of a
+    packed prediction, the spec's steps, the weighting rule's), and the final per-sample
+    result. Both the code and the NumPy evaluator use it."""
     spec = item.spec
     steps: list[tuple[str, Node]] = []
-    if spec.weighting.rule == "per_example":
+    packed = shapes.packed_weights(spec)
+    y_true = Ref("y_true", "input")
+    if packed == "table":
         classes = call("num_classes")
-        y_true = Ref("y_true", "input")
         steps.append(("example_table", call("square_table", call("tail", y_true, classes), classes)))
         steps.append(("y_true", call("head", y_true, classes)))
+    elif packed == "number":
+        steps.append(("example_weight", call("at", y_true, Num(-1))))
+        steps.append(("y_true", call("all_but_last", y_true)))
+    count = len(spec.inputs.y_pred.parts)
+    for index, name in enumerate(spec.inputs.y_pred.parts):
+        steps.append((name, call("part", Ref("y_pred", "input"), Num(index), Num(count))))
     steps += item.program.steps
     extra, result = weighted(spec, item.program.loss, item.program.weight)
     return steps + extra, result

@@ -46,11 +46,32 @@ class Target(Strict):
     target is compared with every column (several quantiles of one target, say)."""
 
 
+PartKind = Literal["real", "nonnegative", "positive", "probability"]
+"""What one part of a packed prediction holds: any reals, reals >= 0, reals > 0, or values
+in [0, 1]."""
+
+
+class Part(Strict):
+    """One named part of a packed prediction, written as a mapping: a kind, or a lower
+    bound (``greater_than: 1`` for a part that must exceed 1), and what it is."""
+
+    kind: PartKind = "real"
+    greater_than: float | None = None
+    """The part is above this number (for example the shape alpha > 1 of an inverse-gamma
+    distribution); the kind is then ``real`` shifted up, and must be left out."""
+    doc: str | None = None
+
+
 class Prediction(Strict):
     kind: PredictionKind = "real"
     doc: str | None = None
     logits_when: str | None = None
     """A boolean parameter; when it is true, ``y_pred`` holds logits (any reals)."""
+    parts: dict[str, PartKind | Part] = {}
+    """Named parts of the last axis, in order, each as wide as ``y_true``'s last axis: a
+    model predicting four numbers per target (gamma, nu, alpha, beta) declares four parts,
+    and the formula reads each by its name. ``y_pred`` is then ``len(parts)`` times as
+    wide as ``y_true``."""
 
 
 class Inputs(Strict):
@@ -95,9 +116,13 @@ class ConfusionWeighting(Strict):
 
 class PerExampleWeighting(Strict):
     rule: Literal["per_example"]
-    """Every sample brings its own C-by-C table, packed into ``y_true`` behind the one-hot
-    labels; a sample's loss is multiplied by ``table[argmax(y_true), argmax(y_pred)]``.
-    The generated module has a ``pack_<name>`` helper that builds such targets."""
+    """Every sample brings its own weight, packed into ``y_true`` behind its targets; the
+    generated module has a ``pack_<name>`` helper that builds such targets."""
+    kind: Literal["table", "number"] | None = None
+    """``number``: one weight per sample, which multiplies its loss (the default, for any
+    task but one-hot targets). ``table``: a C-by-C table per sample behind one-hot labels,
+    and the sample's loss is multiplied by ``table[argmax(y_true), argmax(y_pred)]`` (the
+    default for one-hot targets)."""
 
 
 Weighting = Annotated[

@@ -14,8 +14,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from generator.formula.tree import FormulaError, Node, Scope, parse, refs
+from generator.formula.tree import FormulaError, FormulaErrors, Node, Scope, parse, refs
 from generator.formula.vocabulary import FUNCTIONS, INPUTS, RESERVED
+from generator.spec import shapes
 from generator.spec.names import names
 from generator.spec.schema import LossSpec, Parameter
 
@@ -33,6 +34,20 @@ class Problem:
     message: str
     column: int | None = None  # 1-based column inside a formula, when known
     at_key: bool = False  # point at the key (a bad name) rather than at its value
+    depends: tuple[tuple, ...] = ()
+    """The other fields this problem was found from, besides its own ``loc`` (``*`` stands
+    for any key): when the schema rejected one of them, or a parent of one, the loader
+    leaves the problem out, as it may not be one once that field is fixed."""
+
+
+PARAMETERS = ("parameters", "*")
+"""Which parameters there are (and so their types)."""
+STEPS = ("formula", "steps", "*")
+"""Which steps there are, and their formulas."""
+PARTS = ("inputs", "y_pred", "parts", "*")
+"""Which named parts of ``y_pred`` there are (formulas read them by name)."""
+USES = (STEPS, ("formula", "loss"), ("weighting", "*"), ("inputs", "y_pred", "logits_when"))
+"""Every field that can use a parameter or a step."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
     for pname, param in spec.parameters.items():
         _check_parameter(pname, param, problems)
     _check_inputs(spec, problems)
+    _check_parts(spec, problems)
     program = _check_formula(spec, problems)
     _check_weighting(spec, problems)
     _check_references(spec, problems)
@@ -131,11 +147,22 @@ def _check_shadowing(spec: LossSpec, problems: list[Problem]) -> None:
     module_names = names(spec).all()
     for pname in spec.parameters:
         if pname in module_names:
-            problems.append(Problem(("parameters", pname), f"parameter name `{pname}` is a name the module defines"))
+            problems.append(
+                Problem(
+                    ("parameters", pname),
+                    f"parameter name `{pname}` is a name the module defines",
+                    depends=(("name",), ("class_name",)),
+                )
+            )
     for sname in spec.formula.steps:
         if sname in module_names:
             problems.append(
-                Problem(("formula", "steps", sname), f"step name `{sname}` is a name the module defines", at_key=True)
+                Problem(
+                    ("formula", "steps", sname),
+                    f"step name `{sname}` is a name the module defines",
+                    at_key=True,
+                    depends=(("name",), ("class_name",)),
+                )
             )
 
 
@@ -212,7 +239,13 @@ for the checker, per time step)."""
 def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
     flag = spec.inputs.y_pred.logits_when
     if flag is not None and flag not in _flags(spec):
-        problems.append(Problem(("inputs", "y_pred", "logits_when"), f"`{flag}` is not a bool parameter of this spec"))
+        problems.append(
+            Problem(
+                ("inputs", "y_pred", "logits_when"),
+                f"`{flag}` is not a bool parameter of this spec",
+                depends=(PARAMETERS,),
+            )
+        )
     if spec.inputs.pixels:
         for side in ("y_true", "y_pred"):
             kind = getattr(spec.inputs, side).kind
@@ -229,21 +262,27 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
                 Problem(
                     ("weighting", "rule"),
                     f"rule `{spec.weighting.rule}` weighs whole samples by class; with pixels use `none` or `value`",
+                    depends=(("inputs", "pixels"),),
                 )
             )
 
 
 def _parse(text: str, scope: Scope, loc: tuple, problems: list[Problem]) -> Node | None:
+    """The parsed formula, or None after adding its problems (every unknown function, or
+    the first other mistake)."""
     try:
         return parse(text, scope)
     except FormulaError as exc:
-        problems.append(Problem(loc, exc.message, exc.column))
+        for error in exc.errors if isinstance(exc, FormulaErrors) else [exc]:
+            depends = (PARAMETERS, STEPS, PARTS) if error.scoped else ()
+            problems.append(Problem(loc, error.message, error.column, depends=depends))
         return None
 
 
 def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
     names = {n: "input" for n in INPUTS}
     names.update({n: "param" for n in spec.parameters})
+    names.update({n: "step" for n in spec.inputs.y_pred.parts})
     flags = _flags(spec)
     steps: list[tuple[str, Node]] = []
     ok = True
@@ -274,13 +313,15 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
         used |= refs(node)
     for sname, _ in steps:
         if sname not in used:
-            problems.append(Problem(("formula", "steps", sname), f"step `{sname}` is never used"))
+            problems.append(Problem(("formula", "steps", sname), f"step `{sname}` is never used", depends=USES))
     rule_params = {getattr(spec.weighting, "weights", None), getattr(spec.weighting, "table", None)}
     for pname in spec.parameters:
         if _local_name_problem(pname, "") is not None:
             continue  # already reported
         if pname not in used and pname not in rule_params and pname != spec.inputs.y_pred.logits_when:
-            problems.append(Problem(("parameters", pname), f"parameter `{pname}` is not used by the formula"))
+            problems.append(
+                Problem(("parameters", pname), f"parameter `{pname}` is not used by the formula", depends=USES)
+            )
     for pname, param in spec.parameters.items():
         if param.type in ("vector", "matrix") and pname in used and pname in rule_params:
             problems.append(
@@ -294,29 +335,29 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
 def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
     w = spec.weighting
     target = spec.inputs.y_true.kind
-    if w.rule in ("class", "confusion", "per_example") and target not in DENSE_TARGETS:
+    if w.rule in ("class", "confusion") and target not in DENSE_TARGETS:
         allowed = ", ".join(DENSE_TARGETS)
         problems.append(
             Problem(
                 ("weighting", "rule"),
                 f"rule `{w.rule}` needs class targets (inputs.y_true.kind one of {allowed}), not `{target}`",
+                depends=(("inputs", "y_true", "kind"),),
             )
         )
-    if w.rule == "per_example" and target != "one_hot":
-        problems.append(
-            Problem(
-                ("weighting", "rule"),
-                "rule `per_example` packs tables behind one-hot targets: set inputs.y_true.kind to one_hot",
-            )
-        )
+    if w.rule == "per_example":
+        _check_per_example(spec, problems)
     if w.rule == "class":
         param = spec.parameters.get(w.weights)
         if param is None or param.type != "vector":
-            problems.append(Problem(("weighting", "weights"), f"`{w.weights}` must name a vector parameter"))
+            problems.append(
+                Problem(("weighting", "weights"), f"`{w.weights}` must name a vector parameter", depends=(PARAMETERS,))
+            )
     if w.rule == "confusion":
         param = spec.parameters.get(w.table)
         if param is None or param.type != "matrix":
-            problems.append(Problem(("weighting", "table"), f"`{w.table}` must name a matrix parameter"))
+            problems.append(
+                Problem(("weighting", "table"), f"`{w.table}` must name a matrix parameter", depends=(PARAMETERS,))
+            )
         elif (
             isinstance(param.default, list)
             and all(isinstance(r, list) for r in param.default)
@@ -329,6 +370,7 @@ def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
                 Problem(
                     ("parameters", w.table, "default"),
                     f"a confusion table must be square (classes x classes), got {rows}x{cols}",
+                    depends=(("weighting", "table"),),
                 )
             )
 
@@ -337,7 +379,11 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
     if spec.keras is not None:
         for ours in spec.keras.rename:
             if ours not in spec.parameters:
-                problems.append(Problem(("keras", "rename", ours), f"`{ours}` is not a parameter of this spec"))
+                problems.append(
+                    Problem(
+                        ("keras", "rename", ours), f"`{ours}` is not a parameter of this spec", depends=(PARAMETERS,)
+                    )
+                )
     for i, example in enumerate(spec.examples):
         if (example.expected is None) == (example.expected_mean is None):
             problems.append(Problem(("examples", i), "give exactly one of `expected` (per sample) or `expected_mean`"))
@@ -350,4 +396,81 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
             )
         for pname in example.params:
             if pname not in spec.parameters:
-                problems.append(Problem(("examples", i, "params", pname), f"`{pname}` is not a parameter of this spec"))
+                problems.append(
+                    Problem(
+                        ("examples", i, "params", pname),
+                        f"`{pname}` is not a parameter of this spec",
+                        depends=(PARAMETERS,),
+                    )
+                )
+
+
+PART_TARGETS = ("real", "nonnegative", "binary", "signed")
+"""Target kinds a packed prediction can pair with: one number per target, each part as
+wide as the targets."""
+
+
+def _check_parts(spec: LossSpec, problems: list[Problem]) -> None:
+    """Named parts of ``y_pred``: valid names of their own, each a kind or a lower bound, and
+    inputs that leave the last axis to them."""
+    prediction = spec.inputs.y_pred
+    if not prediction.parts:
+        return
+    base = ("inputs", "y_pred", "parts")
+    if prediction.kind != "real":
+        problems.append(
+            Problem(
+                ("inputs", "y_pred", "kind"), f"a prediction with parts leaves out `kind` (got `{prediction.kind}`)"
+            )
+        )
+    if prediction.logits_when is not None:
+        problems.append(Problem(("inputs", "y_pred", "logits_when"), "a prediction with parts cannot hold logits"))
+    if spec.inputs.y_true.kind not in PART_TARGETS:
+        allowed = ", ".join(PART_TARGETS)
+        problems.append(
+            Problem(
+                ("inputs", "y_true", "kind"),
+                f"parts of y_pred pair with one number per target (y_true kind one of {allowed}),"
+                f" not `{spec.inputs.y_true.kind}`",
+            )
+        )
+    if spec.inputs.pixels or spec.inputs.y_true.broadcast:
+        problems.append(Problem(base, "parts of y_pred cannot be combined with `pixels` or `broadcast`"))
+    for pname, part in prediction.parts.items():
+        message = _local_name_problem(pname, "part name")
+        if message is None and (pname in spec.parameters or pname in spec.formula.steps):
+            message = f"part name `{pname}` is already a parameter or a step"
+        if message:
+            problems.append(Problem((*base, pname), message, at_key=True))
+        if not isinstance(part, str) and part.greater_than is not None and part.kind != "real":
+            problems.append(
+                Problem((*base, pname, "kind"), "a part with `greater_than` is real above that bound; leave out `kind`")
+            )
+        if not isinstance(part, str) and part.greater_than is not None and not _finite(part.greater_than):
+            problems.append(Problem((*base, pname, "greater_than"), "must be a finite number"))
+
+
+def _check_per_example(spec: LossSpec, problems: list[Problem]) -> None:
+    """One weight per sample goes behind any targets but class ids (which have no column
+    to put it beside); a table per sample goes behind one-hot labels only."""
+    target = spec.inputs.y_true.kind
+    kind = shapes.packed_weights(spec)
+    where = ("weighting", "kind") if spec.weighting.kind is not None else ("weighting", "rule")
+    if kind == "table" and target != "one_hot":
+        problems.append(
+            Problem(
+                where,
+                f"per-example tables go behind one-hot targets (inputs.y_true.kind: one_hot), not `{target}`;"
+                " for one weight per sample use `kind: number`",
+                depends=(("inputs", "y_true", "kind"),),
+            )
+        )
+    if kind == "number" and target == "labels":
+        problems.append(
+            Problem(
+                where,
+                "per-example weights cannot be packed beside class ids; give one-hot targets"
+                " (inputs.y_true.kind: one_hot), or pass the weights as sample_weight",
+                depends=(("inputs", "y_true", "kind"),),
+            )
+        )

@@ -7,7 +7,7 @@ pages and modules (``lower``), and the checker builds the same model from them (
 
 from __future__ import annotations
 
-from generator.spec.schema import LossSpec
+from generator.spec.schema import LossSpec, Part
 
 SPATIAL = (2, 3)
 """Height and width of the images for losses whose inputs are per pixel."""
@@ -61,6 +61,22 @@ def example_width(spec: LossSpec) -> int:
 _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}
 
 
+def parts(spec: LossSpec) -> list[tuple[str, Part]]:
+    """The named parts of a packed prediction, in order, each as a :class:`Part` (a part
+    written as a kind alone, ``nu: positive``, becomes ``Part(kind="positive")``)."""
+    return [
+        (name, part if isinstance(part, Part) else Part(kind=part)) for name, part in spec.inputs.y_pred.parts.items()
+    ]
+
+
+def prediction_factor(spec: LossSpec) -> int:
+    """How many numbers ``y_pred`` holds per target: 2 for means and log-variances, the
+    number of parts of a packed prediction, else 1."""
+    if spec.inputs.y_pred.parts:
+        return len(spec.inputs.y_pred.parts)
+    return 2 if spec.inputs.y_pred.kind == "mean_and_log_variance" else 1
+
+
 def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
     """The shape of one model input: ``features`` numbers, or an image of that many
     channels when the loss is per pixel."""
@@ -80,11 +96,43 @@ def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tupl
         if activation:
             conv["activation"] = activation
         return [("Conv2D", conv)]
-    units = 2 * width if kind == "mean_and_log_variance" else width
-    dense: dict[str, object] = {"units": units}
+    dense: dict[str, object] = {"units": prediction_factor(spec) * width}
     if activation:
         dense["activation"] = activation
     layers = [("Dense", dense)]
     if kind == "embedding":
         layers.append(("UnitNormalization", {}))
     return layers
+
+
+_PART_ACTIVATIONS = {"real": None, "nonnegative": "softplus", "positive": "softplus", "probability": "sigmoid"}
+
+
+def part_heads(spec: LossSpec, width: int) -> list[tuple[str, list[tuple[str, dict[str, object]]]]]:
+    """For a packed prediction, the layers of one head per part, in order, applied one after
+    another to the model's features: a Dense layer ``width`` wide whose activation keeps the
+    part inside its domain (softplus above 0, sigmoid in [0, 1]), then for a lower bound a
+    Rescaling layer that shifts it up. The model concatenates the heads' outputs."""
+    heads = []
+    for name, part in parts(spec):
+        activation = _PART_ACTIVATIONS["positive" if part.greater_than is not None else part.kind]
+        dense: dict[str, object] = {"units": width}
+        if activation:
+            dense["activation"] = activation
+        layers = [("Dense", dense)]
+        if part.greater_than is not None:
+            layers.append(("Rescaling", {"scale": 1.0, "offset": float(part.greater_than)}))
+        heads.append((name, layers))
+    return heads
+
+
+def packed_weights(spec: LossSpec) -> str:
+    """What the ``per_example`` rule packs behind each sample's targets: ``"table"`` (a
+    classes-by-classes table; the default for one-hot targets), ``"number"`` (one weight; the
+    default for every other kind), or ``""`` under any other rule."""
+    weighting = spec.weighting
+    if weighting.rule != "per_example":
+        return ""
+    if weighting.kind is not None:
+        return weighting.kind
+    return "table" if spec.inputs.y_true.kind == "one_hot" else "number"

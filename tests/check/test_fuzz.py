@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SPECS, run_cli, spec_forms
+from conftest import ROOT, SPECS, run_cli, spec_forms
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -184,6 +184,8 @@ def generator_identifiers() -> frozenset[str]:
         names |= _identifiers(generate(load_spec(path)))
     for fn in FUNCTIONS.values():
         names.update(_IDENTIFIER.findall(fn.code))
+        if fn.helper:  # the helper's own template: a module uses it only when its formula does
+            names |= _identifiers((ROOT / "templates" / f"{fn.helper}.py.jinja").read_text(encoding="utf-8"))
     for op in COMPARISONS:
         names.update(_IDENTIFIER.findall(emit.code(parse(f"y_pred {op} y_true", PARSER_SCOPE))))
     return frozenset(names)

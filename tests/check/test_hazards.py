@@ -61,6 +61,67 @@ CASES = [
         "exp above 88 overflows float32 in `exp(y_pred)`",
     ),
     (
+        "formula:\n  loss: arccos(y_pred)\n",
+        [[1.0]],
+        [[1.0]],
+        "`arccos(y_pred)` at -1 or 1, where its slope is infinite (in the loss);"
+        " clip its input to [-1 + epsilon(), 1 - epsilon()]",
+    ),
+    (
+        "formula:\n  loss: arcsin(y_pred)\n",
+        [[1.0]],
+        [[1.5]],
+        "`arcsin(y_pred)` of a number outside [-1, 1], where it is undefined",
+    ),
+    (
+        "formula:\n  loss: erfinv(y_pred)\n",
+        [[1.0]],
+        [[-1.0]],
+        "`erfinv(y_pred)` at -1 or 1, where it is infinite",
+    ),
+    (
+        "formula:\n  loss: tan(y_pred)\n",
+        [[1.0]],
+        [[np.pi / 2]],
+        "tan at pi / 2 + k pi in `tan(y_pred)`",
+    ),
+    (
+        "formula:\n  loss: arctan2(y_pred, y_true)\n",
+        [[0.0]],
+        [[0.0]],
+        "`arctan2(y_pred, y_true)` at (0, 0)",
+    ),
+    (
+        "formula:\n  loss: cosh(y_pred)\n",
+        [[0.0]],
+        [[-95.0]],
+        "`cosh(y_pred)` of a number beyond +-88 overflows float32",
+    ),
+    (
+        "formula:\n  loss: lgamma(y_pred)\n",
+        [[0.0]],
+        [[0.0]],
+        "`lgamma(y_pred)` of 0 or a negative number",
+    ),
+    (
+        "formula:\n  loss: digamma(y_pred - y_true)\n",
+        [[1.0]],
+        [[0.5]],
+        "`digamma(y_pred - y_true)` of 0 or a negative number",
+    ),
+    (
+        "formula:\n  loss: log_i0(y_pred)\n",
+        [[0.0]],
+        [[-2.0]],
+        "`log_i0(y_pred)` of a negative number",
+    ),
+    (
+        "formula:\n  loss: lgamma(y_pred) + sin(pi * y_pred)\n",
+        [[0.0]],
+        [[0.5]],
+        None,  # inside every domain
+    ),
+    (
         "formula:\n  loss: power(abs(y_pred - y_true), 0.5)\n",
         [[1.0]],
         [[1.0]],
@@ -135,6 +196,7 @@ def test_every_vocabulary_entry_declares_a_twin_and_a_known_hazard_rule():
     """A function is added in one place, its vocabulary entry: its float64 NumPy twin is
     declared there, and its hazard names one of check/hazards.py's rules."""
     import numpy as np
+    import scipy.special
 
     from generator.check import hazards, numeric
     from generator.formula.vocabulary import FUNCTIONS, READS_INPUTS
@@ -144,6 +206,8 @@ def test_every_vocabulary_entry_declares_a_twin_and_a_known_hazard_rule():
         assert fn.twin, f"{fn.name} has no NumPy twin"
         if fn.twin == READS_INPUTS:
             numeric._reading_inputs(fn.name, [np.zeros(2), y_pred], y_pred)  # raises KeyError if missing
+        elif isinstance(fn.twin, str) and fn.twin.startswith("special."):
+            assert callable(getattr(scipy.special, fn.twin[8:], None)), f"{fn.name}: scipy.{fn.twin} does not exist"
         elif isinstance(fn.twin, str):
             assert callable(getattr(np, fn.twin, None)), f"{fn.name}: numpy.{fn.twin} does not exist"
         if fn.hazard:

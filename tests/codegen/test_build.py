@@ -86,11 +86,36 @@ def test_generated_code_is_ruff_clean(catalog_build):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_code_for_the_longest_title_is_ruff_clean(tmp_path):
+    """A title of the 60 characters the schema allows still gives lines ruff accepts (the
+    class docstring's first line drops its suffix when it would not fit)."""
+    from generator.codegen.pipeline import generate
+    from generator.spec.loader import load_spec
+
+    title = "A title exactly as long as the schema allows, sixty letters."
+    assert len(title) == 60
+    spec = tmp_path / "long_title.yaml"
+    spec.write_text(
+        f"name: long_title\ntitle: {title}\ntask: regression\nsummary: Long.\n"
+        "formula:\n  loss: square(y_pred - y_true)\n",
+        encoding="utf-8",
+    )
+    code = tmp_path / "long_title.py"
+    code.write_text(generate(load_spec(spec)), encoding="utf-8")
+    check = [ruff_binary(), "check", "--isolated", f"--select={RUFF_RULES}", "--line-length=88", str(code)]
+    result = subprocess.run(check, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_generated_code_imports_only_keras(catalog_build):
     for path in sorted((catalog_build / "code").glob("*.py")):
         tree = ast.parse(path.read_text())
         imports = [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
-        assert imports == ["import keras", "from keras import ops"], path.name
+        # The standard library's math (for pi and lgamma) when the formula needs it.
+        assert imports in (
+            ["import keras", "from keras import ops"],
+            ["import math", "import keras", "from keras import ops"],
+        ), path.name
         assert not any(isinstance(node, ast.Lambda) for node in ast.walk(tree)), path.name
 
 
@@ -169,6 +194,8 @@ def test_every_formula_renders_with_katex():
     import shutil
 
     from generator.codegen import lower
+    from generator.formula import emit
+    from generator.formula.vocabulary import PUBLIC_FUNCTIONS
     from generator.spec.loader import load_spec
 
     katex = ROOT / "node_modules" / "katex"
@@ -176,6 +203,7 @@ def test_every_formula_renders_with_katex():
     if node is None or not katex.is_dir():
         pytest.fail("node and node_modules/katex are needed: `make assets` (make test runs it) installs KaTeX")
     formulas = {n: lower.latex(load_spec(SPECS / f"{n}.yaml")) for n in catalog_names()}
+    formulas.update({f"function {name}": emit.latex(_sample_call(name)) for name in PUBLIC_FUNCTIONS})
     script = textwrap.dedent(
         """
         const katex = require(process.argv[1]);
@@ -192,3 +220,17 @@ def test_every_formula_renders_with_katex():
         [node, "-e", script, str(katex)], input=json.dumps(formulas), capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout) == {}
+
+
+def _sample_call(name: str):
+    """A call of vocabulary function ``name`` on ``y_pred`` (and ``y_true``), with whole
+    numbers where it takes them, for rendering its LaTeX."""
+    from generator.formula.tree import Call, Num, Ref
+    from generator.formula.vocabulary import FUNCTIONS
+
+    fn = FUNCTIONS[name]
+    args = [
+        Num(1) if i in fn.constants else Ref("y_pred" if i % 2 == 0 else "y_true", "input")
+        for i in range(len(fn.params))
+    ]
+    return Call(name, tuple(args), tuple(fn.keywords.items()))

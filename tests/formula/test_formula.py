@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from generator.formula import emit
-from generator.formula.tree import FormulaError, Scope, parse
+from generator.formula.tree import FormulaError, FormulaErrors, Scope, parse
 from generator.formula.vocabulary import FUNCTIONS, PUBLIC_FUNCTIONS
 
 SCOPE = Scope(
@@ -108,6 +108,28 @@ def test_column_points_at_the_offending_call():
     assert info.value.column == 5
 
 
+def test_every_unknown_function_is_an_error_at_its_column():
+    with pytest.raises(FormulaErrors) as info:
+        parse("clamp(a) + exp(b) * foo(c) - clamp(1)", SCOPE)
+    errors = info.value.errors
+    assert [(e.message.split(";")[0].split(" (")[0], e.column) for e in errors] == [
+        ("unknown function `clamp`", 1),
+        ("unknown function `foo`", 21),
+        ("unknown function `clamp`", 30),
+    ]
+    # The list of functions is given once, with the first error.
+    assert errors[0].message.endswith(f"(allowed: {', '.join(PUBLIC_FUNCTIONS)})")
+    assert all(e.message.endswith("(allowed: see the list above)") for e in errors[1:])
+    assert (info.value.message, info.value.column) == (errors[0].message, 1)
+
+
+def test_one_unknown_function_is_one_formula_error():
+    with pytest.raises(FormulaError) as info:
+        parse("a + clamp(b) + a(1)", SCOPE)
+    assert not isinstance(info.value, FormulaErrors)
+    assert info.value.message.startswith("unknown function `clamp`; did you mean `clip`? (allowed: abs, ")
+
+
 def test_vocabulary_lowers_to_keras_ops_only():
     for fn in FUNCTIONS.values():
         calls = re.findall(r"([a-z_]+)\.([a-z_]+)\(", fn.code)
@@ -143,8 +165,18 @@ def test_every_catalog_formula_reads_back_from_its_docstring_text():
     for path in sorted(SPECS.glob("*.yaml")):
         item = load_spec(path)
         names = {"y_true": "input", "y_pred": "input", **{n: "param" for n in item.spec.parameters}}
+        names.update({n: "step" for n in item.spec.inputs.y_pred.parts})  # unpacked before the steps
         flags = frozenset(n for n, p in item.spec.parameters.items() if p.type == "bool")
         for name, node in [*item.program.steps, ("loss", item.program.loss)]:
             again = parse(emit.text(node), Scope(dict(names), flags))
             assert emit.code(again) == emit.code(node), f"{path.name}: {name}"
             names[name] = "step"
+
+
+def test_a_fraction_raised_to_a_power_keeps_its_parentheses():
+    """``square(x / s)`` is (x / s) squared: the LaTeX must not read as x / s**2's layout,
+    ``\\frac{x}{s}^{2}``; inside a product a fraction needs no parentheses."""
+    scope = Scope({"y_true": "input", "y_pred": "input", "s": "param", "a": "param"})
+    assert emit.latex(parse("square((y_pred - y_true) / s)", scope)) == r"\left(\frac{\hat{y} - y}{s}\right)^{2}"
+    assert emit.latex(parse("(y_pred / s) ** a", scope)) == r"\left(\frac{\hat{y}}{s}\right)^{a}"
+    assert emit.latex(parse("a * (y_pred / s)", scope)) == r"a \cdot \frac{\hat{y}}{s}"

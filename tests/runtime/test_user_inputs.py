@@ -24,7 +24,7 @@ import pytest
 from conftest import SPECS, catalog_names
 
 from generator.check import numeric, samples
-from generator.check.harness import forms_of, import_path
+from generator.check.harness import forms_of, import_path, model_for
 from generator.codegen import lower
 from generator.spec import shapes
 from generator.spec.loader import load_spec
@@ -77,12 +77,7 @@ def _evaluate(item, loss, width, x, y, eager: bool) -> tuple[float, np.ndarray]:
     import keras
 
     keras.utils.set_random_seed(1)
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            *[getattr(keras.layers, n)(**kw) for n, kw in samples.output_layers(item.spec, width)],
-        ]
-    )
+    model = model_for(item, {}, width, (4,))
     model.compile(loss=loss, run_eagerly=eager)
     value = float(model.evaluate(x, y, batch_size=N, verbose=0))
     return value, _np(model(x))
@@ -257,10 +252,7 @@ def test_training_under_floatx_float64(built, name, floatx_float64):
         y = samples.pack(y, samples.tables(item.spec, rng, batch=N))
     x = rng.normal(size=(N, *samples.input_shape(item.spec, 4)))
     keras.utils.set_random_seed(1)
-    layers = samples.output_layers(item.spec, samples.classes(item.spec), samples.uses_logits(item.spec, params))
-    model = keras.Sequential(
-        [keras.Input(samples.input_shape(item.spec, 4)), *[getattr(keras.layers, n)(**kw) for n, kw in layers]]
-    )
+    model = model_for(item, params, samples.classes(item.spec), samples.input_shape(item.spec, 4))
     loss = forms.subclass_reduced(params)
     assert loss.dtype == "float64"
     tolerance = FLOAT64_ON_BACKEND[BACKEND]

@@ -15,11 +15,12 @@ from conftest import ROOT, SPECS, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures"
 ALLOWED_FUNCTIONS = (
-    "abs, all, arange, argmax, argsort, at, batch_size, clip, cumsum, epsilon, every_sample, exp, exp_diff, "
-    "expand_dims, expm1, eye, first_half, indicator, labels, log, log1p, log_sigmoid, log_softmax, logical_and, "
-    "logical_not, logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, num_classes, "
-    "one_hot, power, relu, second_half, sigmoid, sign, softmax, softplus, sort, sparse_crossentropy, sqrt, "
-    "square, stop_gradient, sum, take_along_axis, tanh, transpose, where"
+    "abs, all, arange, arccos, arcsin, arctan, arctan2, argmax, argsort, at, batch_size, clip, cos, cosh, "
+    "cumsum, digamma, epsilon, erf, erfinv, every_sample, exp, exp_diff, expand_dims, expm1, eye, first_half,"
+    " indicator, labels, lgamma, log, log1p, log_i0, log_sigmoid, log_softmax, logical_and, logical_not, "
+    "logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, num_classes, one_hot, pi, "
+    "power, relu, second_half, sigmoid, sign, sin, sinh, softmax, softplus, sort, sparse_crossentropy, sqrt, "
+    "square, stop_gradient, sum, take_along_axis, tan, tanh, transpose, where"
 )
 TOP_KEYS = (
     "name, class_name, title, task, summary, avoid_when, inputs, parameters, formula, weighting, latex, notes, "
@@ -28,7 +29,10 @@ TOP_KEYS = (
 
 # fixture -> the exact message(s), after "error: <path>:"
 EXPECTED = {
-    "yaml_syntax": ["3:5: YAML syntax error: expected ',' or ']', but got ':'"],
+    "yaml_syntax": [
+        "3:5: YAML syntax error: expected ',' or ']', but got ':'; "
+        'if `title` (line 2) is meant as text, put it in quotes: title: "[unclosed"'
+    ],
     "empty": ["1: spec file is empty"],
     "only_comment": ["1: spec file is empty"],
     "not_a_mapping": ["1:1: a spec must be a mapping of fields, got a list"],
@@ -77,6 +81,12 @@ EXPECTED = {
     "pixels_with_labels": [
         "6:18: inputs.y_true.kind: `labels` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions"
+    ],
+    "three_errors": [
+        "6:80: parameters.alpha.or how slow: unknown key `or how slow` (allowed: type, default, doc, min, max); "
+        'if it is part of the text of `doc`, put that text in quotes: doc: "How fast the weight grows, or how slow"',
+        f"8:9: formula.loss: unknown function `clamp`; did you mean `clip`? (allowed: {ALLOWED_FUNCTIONS})",
+        "9:3: formula.reduc: unknown key `reduc` (allowed: steps, loss, reduce)",
     ],
     "unknown_rule": [
         "8:9: weighting.rule: unknown rule 'sample'; "
