@@ -65,6 +65,8 @@ def test_check_fails_on_a_wrong_published_value(tmp_path):
 
 def test_every_catalog_spec_has_an_oracle():
     """A Keras twin, or a float64 NumPy reference in one of the oracle test files."""
+    import test_oracles_angular_robust
+    import test_oracles_likelihoods
     import test_oracles_metric
     import test_oracles_more
     import test_oracles_structured
@@ -73,7 +75,15 @@ def test_every_catalog_spec_has_an_oracle():
     from generator.spec.loader import load_spec
 
     references = set()
-    for module in (test_oracles_metric, test_oracles_more, test_oracles_structured, test_references):
+    oracles = (
+        test_oracles_angular_robust,
+        test_oracles_likelihoods,
+        test_oracles_metric,
+        test_oracles_more,
+        test_oracles_structured,
+        test_references,
+    )
+    for module in oracles:
         references |= set(module.REFERENCES)
     missing = [n for n in catalog_names() if load_spec(SPECS / f"{n}.yaml").spec.keras is None and n not in references]
     assert not missing, f"no Keras twin and no NumPy reference: {', '.join(missing)}"
