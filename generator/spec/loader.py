@@ -39,6 +39,7 @@ from generator.spec.schema import (
     LossSpec,
     NoWeighting,
     Parameter,
+    Part,
     PerExampleWeighting,
     Plot,
     Prediction,
@@ -288,6 +289,25 @@ _WEIGHTING = {
 }
 
 
+def _one_branch(errors: list[dict], data: object) -> list[dict]:
+    """Errors of a field that is either a word or a mapping (a part of ``y_pred``: ``real``
+    or ``{kind: ..., doc: ...}``) as pydantic reports them, for both readings, with the
+    reading in the location (``literal[...]`` or ``Part``); kept here for the reading that
+    matches what was written (a mapping or not), without the reading in the location."""
+    kept = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        tags = [i for i, part in enumerate(loc) if part == "Part" or str(part).startswith("literal[")]
+        if tags:
+            i = tags[0]
+            mapping = isinstance(_at(data, loc[:i]), dict)
+            if mapping != (loc[i] == "Part"):
+                continue
+            error = {**error, "loc": loc[:i] + loc[i + 1 :]}
+        kept.append(error)
+    return kept
+
+
 def _model_at(parent: tuple, data: object) -> type | None:
     """The schema model of the mapping at ``parent``, when it is known."""
     model = _MODELS_BY_PATH.get(parent)
@@ -295,6 +315,8 @@ def _model_at(parent: tuple, data: object) -> type | None:
         model = Parameter
     if model is None and len(parent) == 2 and parent[0] == "examples":
         model = Example
+    if model is None and len(parent) == 4 and parent[:3] == ("inputs", "y_pred", "parts"):
+        model = Part
     if model is None and parent == ("weighting",) and isinstance(data, dict):
         weighting = data.get("weighting")
         model = _WEIGHTING.get(weighting.get("rule")) if isinstance(weighting, dict) else None
@@ -430,13 +452,13 @@ def load_spec(path: Path) -> LoadedSpec:
         spec = LossSpec.model_validate(data)
     except ValidationError as exc:
         errors = []
-        for error in exc.errors():
+        for error in _one_branch(exc.errors(), data):
             raw = tuple(error["loc"])
             if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
                 raw += ("rule",)
             line, column, loc = _locate(root, raw, lines, at_key=error["type"] == "extra_forbidden")
             errors.append(SpecError(path, line, column, field_path(loc), _message(error, loc, data)))
-        rest = _the_rest(data, exc.errors())
+        rest = _the_rest(data, _one_branch(exc.errors(), data))
         if rest is not None:
             _, problems = semantics.check(rest.spec)
             errors += [_problem_error(path, root, lines, p) for p in problems if not rest.affects(p)]

@@ -174,3 +174,25 @@ def test_the_quoted_text_the_hint_suggests_loads(tmp_path):
     quoted = 'summary: "Note: a spec, with [brackets]"\n'
     path.write_text(HEAD.replace("summary: A spec for the tests.\n", quoted) + "formula:\n  loss: y_pred\n")
     assert load_spec(path).spec.summary == "Note: a spec, with [brackets]"
+
+
+def test_mistakes_in_the_parts_of_y_pred_are_reported_once_each(tmp_path):
+    """A part is a word or a mapping; each mistake is reported for the reading that was
+    written, with the part's own keys, together with the semantic problems of the parts."""
+    errors = _errors(
+        tmp_path,
+        HEAD
+        + "inputs:\n  y_pred:\n    parts:\n"
+        + "      mu: reel\n"
+        + "      kappa: {kind: positive, lower: 1}\n"
+        + "      nu: {kind: positive, greater_than: 2}\n"
+        + "      exp: nonnegative\n"
+        + "formula:\n  loss: kappa * nu * square(y_true - mu)\n",
+    )
+    assert errors == [
+        "8:11: inputs.y_pred.parts.mu: must be one of 'real', 'nonnegative', 'positive' or 'probability',"
+        " got text 'reel'",
+        "9:31: inputs.y_pred.parts.kappa.lower: unknown key `lower` (allowed: kind, greater_than, doc)",
+        "10:18: inputs.y_pred.parts.nu.kind: a part with `greater_than` is real above that bound; leave out `kind`",
+        "11:7: inputs.y_pred.parts.exp: part name `exp` is the name of a formula function",
+    ]
