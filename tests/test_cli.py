@@ -152,3 +152,13 @@ def test_check_passes_a_safe_spec(tmp_path):
     for backend in ("jax", "torch"):
         assert f"ok    same values on {backend}" in result.stdout
         assert f"skipped: {backend} is not installed" not in result.stdout
+
+
+def test_check_passes_a_regression_spec_with_per_example_weights(tmp_path):
+    """`weighting: {rule: per_example}` on real targets (one weight per example, packed
+    behind the targets) passes every check of `lossgen check`."""
+    spec = ROOT / "tests" / "fixtures" / "good" / "per_example_mse.yaml"
+    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout
+    assert "per-example weights are packed behind the targets" in result.stdout
