@@ -62,3 +62,11 @@ def test_von_mises_nll_ignores_whole_turns(tmp_path):
     loss = forms.subclass({})
     same = keras.ops.convert_to_numpy(loss(t + 2 * np.pi, p))
     np.testing.assert_allclose(same, keras.ops.convert_to_numpy(loss(t, p)), rtol=1e-5, atol=2e-5)
+
+
+REFERENCES = {
+    "evidential_regression": evidential_regression,
+    "student_t_nll": student_t_nll,
+    "von_mises_nll": von_mises_nll,
+}
+"""The catalog losses this file checks against a reference (read by test_published)."""
