@@ -259,10 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--losses", help="comma-separated names: re-time only these, keep the rest of the file")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--no-suite", action="store_true", help="keep the recorded make test time")
+    parser.add_argument("--suite-only", action="store_true", help="time make test only; keep the rest of the file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     quiet_tensorflow()
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.suite_only:
+        print("make test ...", flush=True)
+        _write(args.out, {**previous, "suite": bench_suite()})
+        return 0
     chosen = set(args.losses.split(",")) if args.losses else None
     items = [item for item in twins() if chosen is None or item.name in chosen]
     if chosen is not None and len(items) != len(chosen):
