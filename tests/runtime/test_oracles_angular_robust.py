@@ -22,10 +22,9 @@ EPS = 1e-7
 
 
 CLIP = float(np.float32(1 - EPS))
-"""The clip bound 1 - epsilon as a float32 number (1 - 1.19e-7), as the float32 losses
-apply it: arccos is so steep there (slope about -2000) that the float64 bound 1 - 1e-7
-would move the angle of a clipped cosine by 4e-5 radians, and ArcFace's loss by up to a
-relative 3e-4 for cosines at or beyond 1."""
+"""The clip bound 1 - epsilon as a float32 number (1 - 1.19e-7), as SphereFace's float32
+loss applies it: arccos is so steep there (slope about -2000) that the float64 bound
+1 - 1e-7 would move the angle of a clipped cosine by 4e-5 radians."""
 
 
 def _clip(cosine):
@@ -46,14 +45,15 @@ def _crossentropy(logits, y):
 def arcface(t, cos, scale=64.0, margin=0.5, easy_margin=False):
     # Deng et al. (2019), eq. (3): -log(e^{s cos(theta_y + m)} / (e^{s cos(theta_y + m)}
     # + sum_{j != y} e^{s cos theta_j})). InsightFace: cos(theta + m) = cos theta cos m -
-    # sin theta sin m of the cosine clipped to [-1 + eps, 1 - eps]; where cos theta <=
-    # cos(pi - m) (theta + m past pi) the target is cos theta - m sin(pi - m) instead, or,
-    # with easy_margin, the plain cosine where cos theta <= 0.
+    # sin theta sin m, with sin theta = sqrt(1 - cos^2) clamped (here to at least eps, so
+    # that its slope is finite); where cos theta <= cos(pi - m) (theta + m past pi) the
+    # target is cos theta - m sin(pi - m) instead, or, with easy_margin, the plain cosine
+    # where cos theta <= 0.
     out = []
     for row, y in zip(cos, _rows(t), strict=True):
         c = row[y]
-        clipped = _clip(c)
-        margined = clipped * np.cos(margin) - np.sqrt(1 - clipped**2) * np.sin(margin)
+        sine = np.sqrt(np.clip(1 - c**2, EPS, 1.0))
+        margined = c * np.cos(margin) - sine * np.sin(margin)
         if easy_margin:
             target = margined if c > 0 else c
         else:
