@@ -74,6 +74,31 @@ def test_matches_keras_twin(built, name, params_label):
         np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=ATOL, err_msg=f"seed {seed}")
 
 
+KERAS_MODES = [
+    ("binary_focal", {"apply_class_balancing": False}),
+    ("binary_focal", {"label_smoothing": 0.2}),
+    ("binary_focal", {"label_smoothing": 0.1, "from_logits": True}),
+]
+"""Keras's documented modes, one at a time on top of the defaults (``changed`` moves every
+parameter at once)."""
+
+
+@pytest.mark.parametrize(("name", "mode"), KERAS_MODES, ids=lambda v: v if isinstance(v, str) else repr(v))
+def test_keras_modes_match_the_builtin_with_the_same_arguments(built, name, mode):
+    import keras
+
+    item, forms = _forms(built, name)
+    params = {**samples.parameter_sets(item.spec)["defaults"], **mode}
+    reference = getattr(keras.losses, item.spec.keras.loss)(**samples.twin_arguments(item.spec, params), reduction=None)
+    # Random batches, as for the twins: at logits of +-100 Keras's own focal loss clips the
+    # sigmoid on JAX and PyTorch (and not on TensorFlow), where lossgen's stays exact.
+    for batch in (samples.random_batch(item.spec, params, seed) for seed in range(5)):
+        ours = _np(forms.subclass(params)(batch.y_true, batch.y_pred))
+        np.testing.assert_allclose(
+            ours, _np(reference(batch.y_true, batch.y_pred)), rtol=RTOL, atol=ATOL, err_msg=batch.label
+        )
+
+
 def test_keras_twins_are_not_trivially_equal_to_mse(built):
     """Guard against an oracle test that cannot fail: different losses give different values."""
     import keras

@@ -45,12 +45,15 @@ def example_weighted_crossentropy(packed, p):
     return _crossentropy(t, p) * picked
 
 
-def binary_focal(t, p, gamma=2.0, alpha=0.25, from_logits=False):
+def binary_focal(t, p, gamma=2.0, alpha=0.25, from_logits=False, apply_class_balancing=True, label_smoothing=0.0):
+    # Lin et al. (2017), with Keras's label smoothing (targets moved towards 1/2 first,
+    # then used as soft labels throughout) and its switch for the alpha weights.
+    t = t * (1 - label_smoothing) + 0.5 * label_smoothing
     prob = 1 / (1 + np.exp(-p)) if from_logits else p
     q = np.clip(prob, EPS, 1 - EPS)
     bce = -(t * np.log(q) + (1 - t) * np.log(1 - q))
-    p_t = np.where(t == 1, prob, 1 - prob)
-    alpha_t = np.where(t == 1, alpha, 1 - alpha)
+    p_t = t * prob + (1 - t) * (1 - prob)
+    alpha_t = t * alpha + (1 - t) * (1 - alpha) if apply_class_balancing else 1.0
     return np.mean(alpha_t * (1 - p_t) ** gamma * bce, axis=-1)
 
 

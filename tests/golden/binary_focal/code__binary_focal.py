@@ -10,7 +10,16 @@ from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="lossgen")
-def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
+def binary_focal(
+    y_true,
+    y_pred,
+    *,
+    gamma=2.0,
+    alpha=0.25,
+    from_logits=False,
+    apply_class_balancing=True,
+    label_smoothing=0.0,
+):
     """Binary focal crossentropy.
 
     Binary crossentropy multiplied by (1 - p_t)^gamma, which shrinks the loss of
@@ -20,14 +29,18 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
 
     Formula:
 
+        y_smooth = y_true * (1 - label_smoothing) + 0.5 * label_smoothing
         q = clip(y_pred, epsilon(), 1 - epsilon())
-        bce = y_true * softplus(-y_pred) + (1 - y_true) * softplus(y_pred) if
-            from_logits else -(y_true * log(q) + (1 - y_true) * log(1 - q))
-        p_t = y_true * y_pred + (1 - y_true) * (1 - y_pred)
+        bce = y_smooth * softplus(-y_pred) + (1 - y_smooth) * softplus(y_pred)
+            if from_logits else -(y_smooth * log(q) + (1 - y_smooth) * log(1 -
+            q))
+        p_t = y_smooth * y_pred + (1 - y_smooth) * (1 - y_pred)
         odds = exp(-abs(y_pred)) if from_logits else 0
-        miss = (where(y_pred >= 0, 1 - y_true, y_true) + where(y_pred >= 0,
-            y_true, 1 - y_true) * odds) / (1 + odds) if from_logits else 1 - p_t
-        alpha_t = y_true * alpha + (1 - y_true) * (1 - alpha)
+        miss = (where(y_pred >= 0, 1 - y_smooth, y_smooth) + where(y_pred >= 0,
+            y_smooth, 1 - y_smooth) * odds) / (1 + odds) if from_logits else 1 -
+            p_t
+        alpha_t = y_smooth * alpha + (1 - y_smooth) * (1 - alpha) if
+            apply_class_balancing else 1
         loss = mean(alpha_t * power(miss, gamma) * bce, axis=-1)
 
     Args:
@@ -41,6 +54,11 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
             0.25; allowed [0.0, 1.0].
         from_logits: Whether y_pred holds logits instead of probabilities.
             Default False.
+        apply_class_balancing: Weight positives by alpha and negatives by 1 -
+            alpha; false leaves alpha out (Keras's default). Default True.
+        label_smoothing: Move the targets towards 0.5: y becomes y (1 -
+            label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
+            1.0].
 
     Returns:
         One loss value per sample: a tensor shaped like `y_pred` without its last
@@ -50,28 +68,42 @@ def binary_focal(y_true, y_pred, *, gamma=2.0, alpha=0.25, from_logits=False):
         ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
     """
     y_true, y_pred = _prepare_inputs(y_true, y_pred)
+    y_smooth = (
+        y_true * (1 - label_smoothing) + 0.5 * label_smoothing
+        if label_smoothing
+        else y_true
+    )
     # Kept inside [epsilon, 1 - epsilon]: log(0) and 1 / 0 would give inf and NaN.
     q = ops.clip(y_pred, keras.config.epsilon(), 1 - keras.config.epsilon())
     bce = (
-        y_true * ops.softplus(-y_pred) + (1 - y_true) * ops.softplus(y_pred)
+        y_smooth * ops.softplus(-y_pred) + (1 - y_smooth) * ops.softplus(y_pred)
         if from_logits
-        else -(y_true * ops.log(q) + (1 - y_true) * ops.log(1 - q))
+        else -(y_smooth * ops.log(q) + (1 - y_smooth) * ops.log(1 - q))
     )
     odds = ops.exp(-ops.abs(y_pred)) if from_logits else 0
     miss = (
         (
-            ops.where(ops.greater_equal(y_pred, 0), 1 - y_true, y_true)
-            + ops.where(ops.greater_equal(y_pred, 0), y_true, 1 - y_true) * odds
+            ops.where(ops.greater_equal(y_pred, 0), 1 - y_smooth, y_smooth)
+            + ops.where(ops.greater_equal(y_pred, 0), y_smooth, 1 - y_smooth) * odds
         )
         / (1 + odds)
         if from_logits
-        else 1 - (y_true * y_pred + (1 - y_true) * (1 - y_pred))
+        else 1 - (y_smooth * y_pred + (1 - y_smooth) * (1 - y_pred))
     )
-    alpha_t = y_true * alpha + (1 - y_true) * (1 - alpha)
+    alpha_t = (
+        y_smooth * alpha + (1 - y_smooth) * (1 - alpha) if apply_class_balancing else 1
+    )
     return ops.mean(alpha_t * ops.power(miss, gamma) * bce, axis=-1)
 
 
-def make_binary_focal(*, gamma=2.0, alpha=0.25, from_logits=False):
+def make_binary_focal(
+    *,
+    gamma=2.0,
+    alpha=0.25,
+    from_logits=False,
+    apply_class_balancing=True,
+    label_smoothing=0.0,
+):
     """Return the `binary_focal` loss with fixed parameters.
 
     The returned function is registered with Keras under a name that spells this
@@ -87,6 +119,11 @@ def make_binary_focal(*, gamma=2.0, alpha=0.25, from_logits=False):
             0.25; allowed [0.0, 1.0].
         from_logits: Whether y_pred holds logits instead of probabilities.
             Default False.
+        apply_class_balancing: Weight positives by alpha and negatives by 1 -
+            alpha; false leaves alpha out (Keras's default). Default True.
+        label_smoothing: Move the targets towards 0.5: y becomes y (1 -
+            label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
+            1.0].
 
     Returns:
         A loss function `(y_true, y_pred) -> one value per sample`.
@@ -94,17 +131,27 @@ def make_binary_focal(*, gamma=2.0, alpha=0.25, from_logits=False):
     gamma = float(gamma)
     alpha = float(alpha)
     from_logits = bool(from_logits)
+    apply_class_balancing = bool(apply_class_balancing)
+    label_smoothing = float(label_smoothing)
 
     def binary_focal_loss(y_true, y_pred):
         return binary_focal(
-            y_true, y_pred, gamma=gamma, alpha=alpha, from_logits=from_logits
+            y_true,
+            y_pred,
+            gamma=gamma,
+            alpha=alpha,
+            from_logits=from_logits,
+            apply_class_balancing=apply_class_balancing,
+            label_smoothing=label_smoothing,
         )
 
     registered_name = (
         "make_binary_focal("
         f"gamma={gamma!r}, "
         f"alpha={alpha!r}, "
-        f"from_logits={from_logits!r})"
+        f"from_logits={from_logits!r}, "
+        f"apply_class_balancing={apply_class_balancing!r}, "
+        f"label_smoothing={label_smoothing!r})"
     )
     register = keras.saving.register_keras_serializable(
         package="lossgen", name=registered_name
@@ -128,6 +175,11 @@ class BinaryFocal(keras.losses.Loss):
             0.25; allowed [0.0, 1.0].
         from_logits: Whether y_pred holds logits instead of probabilities.
             Default False.
+        apply_class_balancing: Weight positives by alpha and negatives by 1 -
+            alpha; false leaves alpha out (Keras's default). Default True.
+        label_smoothing: Move the targets towards 0.5: y becomes y (1 -
+            label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
+            1.0].
         reduction: How per-sample losses are combined: `"sum_over_batch_size"`
             (default), `"sum"`, `"mean"`, `"mean_with_sample_weight"` or `None`.
         name: Name of the loss instance.
@@ -139,6 +191,8 @@ class BinaryFocal(keras.losses.Loss):
         gamma=2.0,
         alpha=0.25,
         from_logits=False,
+        apply_class_balancing=True,
+        label_smoothing=0.0,
         reduction="sum_over_batch_size",
         name="binary_focal",
         dtype=None,
@@ -147,6 +201,8 @@ class BinaryFocal(keras.losses.Loss):
         self.gamma = float(gamma)
         self.alpha = float(alpha)
         self.from_logits = bool(from_logits)
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.label_smoothing = float(label_smoothing)
 
     def call(self, y_true, y_pred):
         return binary_focal(
@@ -155,6 +211,8 @@ class BinaryFocal(keras.losses.Loss):
             gamma=self.gamma,
             alpha=self.alpha,
             from_logits=self.from_logits,
+            apply_class_balancing=self.apply_class_balancing,
+            label_smoothing=self.label_smoothing,
         )
 
     def get_config(self):
@@ -164,6 +222,8 @@ class BinaryFocal(keras.losses.Loss):
                 "gamma": self.gamma,
                 "alpha": self.alpha,
                 "from_logits": self.from_logits,
+                "apply_class_balancing": self.apply_class_balancing,
+                "label_smoothing": self.label_smoothing,
             }
         )
         return config
