@@ -132,18 +132,20 @@ def model_for(item: LoadedSpec, params: dict, width: int, input_shape: tuple[int
     features = keras.layers.Masking(0.0)(inputs) if masking else inputs
     heads = shapes.part_heads(item.spec, width)
     if heads:
-        outputs = []
-        for _, layers in heads:
-            out = features
-            for name, kwargs in layers:
-                out = getattr(keras.layers, name)(**kwargs)(out)
-            outputs.append(out)
+        outputs = [_apply(layers, features) for _, layers in heads]
         return keras.Model(inputs, keras.layers.Concatenate()(outputs))
     logits = samples.uses_logits(item.spec, params)
-    out = features
-    for name, kwargs in samples.output_layers(item.spec, width, logits):
-        out = getattr(keras.layers, name)(**kwargs)(out)
-    return keras.Model(inputs, out)
+    return keras.Model(inputs, _apply(samples.output_layers(item.spec, width, logits), features))
+
+
+def _apply(layers: list[tuple[str, dict[str, object]]], tensor):
+    """Keras layers, built from their ``(keras.layers name, arguments)``, applied one after
+    another to ``tensor``."""
+    import keras
+
+    for name, kwargs in layers:
+        tensor = getattr(keras.layers, name)(**kwargs)(tensor)
+    return tensor
 
 
 def build_model(item: LoadedSpec, params: dict):

@@ -166,22 +166,23 @@ def _tan_rule(text: str, args: list) -> str | None:
     return None
 
 
-def _unit_interval_rule(text: str, args: list) -> str | None:
+def _outside_unit_interval(text: str, args: list, at_ends: str) -> str | None:
+    """A function defined on [-1, 1] only, which is ``at_ends`` (infinite, or infinitely
+    steep) at -1 and 1."""
     x = np.abs(_array(args[0]))
     if np.any(x > 1):
         return f"{text} of a number outside [-1, 1], where it is undefined; {UNIT_CLIP}"
     if np.any(x == 1):
-        return f"{text} at -1 or 1, where its slope is infinite; {UNIT_CLIP}"
+        return f"{text} at -1 or 1, where {at_ends}; {UNIT_CLIP}"
     return None
+
+
+def _unit_interval_rule(text: str, args: list) -> str | None:
+    return _outside_unit_interval(text, args, "its slope is infinite")
 
 
 def _open_unit_interval_rule(text: str, args: list) -> str | None:
-    x = np.abs(_array(args[0]))
-    if np.any(x > 1):
-        return f"{text} of a number outside [-1, 1], where it is undefined; {UNIT_CLIP}"
-    if np.any(x == 1):
-        return f"{text} at -1 or 1, where it is infinite; {UNIT_CLIP}"
-    return None
+    return _outside_unit_interval(text, args, "it is infinite")
 
 
 def _arctan2_rule(text: str, args: list) -> str | None:

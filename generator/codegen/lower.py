@@ -22,7 +22,7 @@ from generator.codegen.views import (
     UsageView,
 )
 from generator.formula import emit
-from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, children, rebuild
+from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, Unary, children, number_value, rebuild
 from generator.formula.vocabulary import FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
@@ -393,36 +393,11 @@ _MATH = {
 a float32 tensor, and the literal is exact in every dtype."""
 
 
-_CONSTANTS = {"pi": math.pi}
-"""The values of the vocabulary's constants, for :func:`_number`."""
-
-
 def _number(node: Node) -> float | None:
-    """The value of a tree of numbers, constants (``pi``) and arithmetic alone, in floats;
-    None when it reads anything else. Raises ZeroDivisionError or OverflowError as Python does."""
-    match node:
-        case Num(value=value):
-            return float(value)
-        case Call(fn=fn, args=()) if fn in _CONSTANTS:
-            return _CONSTANTS[fn]
-        case Unary(op="-", operand=x):
-            inner = _number(x)
-            return None if inner is None else -inner
-        case Binary(op=op, left=a, right=b):
-            x, y = _number(a), _number(b)
-            if x is None or y is None:
-                return None
-            if op == "+":
-                return x + y
-            if op == "-":
-                return x - y
-            if op == "*":
-                return x * y
-            if op == "/":
-                return x / y
-            value = x**y
-            return value if isinstance(value, float) else None  # a complex power stays code
-    return None
+    """The value of a tree of numbers, constants and arithmetic alone (:func:`number_value`),
+    when it is a float; None for anything else, a complex power included."""
+    value = number_value(node)
+    return value if isinstance(value, float) else None
 
 
 def _cast_constants(node: Node, data: set[str]) -> Node:
@@ -432,8 +407,8 @@ def _cast_constants(node: Node, data: set[str]) -> Node:
     if isinstance(node, Call) and node.fn in _MATH and all(_number(a) is not None for a in node.args):
         try:
             return Num(_MATH[node.fn](*(_number(a) for a in node.args)))
-        except (ValueError, OverflowError, ZeroDivisionError):
-            pass  # log(0), 1 / 0 and the like: left to the backend, which gives inf or nan
+        except (ValueError, OverflowError):
+            pass  # log(0) and the like: left to the backend, which gives inf or nan
     if not _reads_data(node, data) and isinstance(node, Call) and node.args:
         return _cast_first_leaf(node)[0]
     if isinstance(node, Call) and node.fn == "where" and not any(_reads_data(a, data) for a in node.args[1:]):

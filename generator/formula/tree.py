@@ -318,7 +318,7 @@ class _Checker:
         runs: reject what would fail there (1 / 0, a complex (-8) ** 0.5, an overflowing
         1e300 * 1e300) or never finish (9 ** 9 ** 9, computed as an exact integer)."""
         try:
-            value = _constant(tree)
+            value = number_value(tree)
         except ZeroDivisionError:
             raise self.fail(node, "division by zero in arithmetic on numbers") from None
         except OverflowError:
@@ -403,19 +403,21 @@ def _float(value: int | float) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _constant(node: Node) -> float | complex | None:
-    """The value of a tree made of numbers and arithmetic only, computed in floats (so that
-    it is quick); None if the tree reads a name or calls a function. Raises ZeroDivisionError
-    or OverflowError where Python would."""
+def number_value(node: Node) -> float | complex | None:
+    """The value of a tree made of numbers, constants (``pi``) and arithmetic only, computed
+    in floats (so that it is quick); None if the tree reads a name or calls a function.
+    Raises ZeroDivisionError or OverflowError where Python would."""
     match node:
         case Num(value=value):
             return _float(value)
+        case Call(fn=fn, args=()) if FUNCTIONS[fn].value is not None:
+            return FUNCTIONS[fn].value
         case Unary(op="-", operand=x):
-            inner = _constant(x)
+            inner = number_value(x)
             return None if inner is None else -inner
         case Binary(op=op, left=a, right=b):
-            x = _constant(a)
-            y = None if x is None else _constant(b)
+            x = number_value(a)
+            y = None if x is None else number_value(b)
             if x is None or y is None:
                 return None
             if op == "+":

@@ -25,6 +25,7 @@ written in a spec.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -72,6 +73,9 @@ class Function:
     """Standard-library modules the code needs (``math`` for ``math.pi``)."""
     constant: bool = False
     """Written as a bare name in a formula (``pi``), not called: a constant with no arguments."""
+    value: float | None = None
+    """The number a constant stands for: the parser checks arithmetic on it, and lowering
+    writes calls of numbers alone (``log(2 * pi)``) as their value."""
 
     @property
     def signature(self) -> str:
@@ -440,6 +444,7 @@ _FUNCTIONS = [
         twin=_twin_pi,
         imports=("math",),
         constant=True,
+        value=math.pi,
     ),
     # logical
     _f(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.check import samples
 from generator.check.numeric import evaluate
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
@@ -64,7 +65,7 @@ def _inputs(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np
     if packed:
         classes = y_pred.shape[-1]
         columns = classes * classes if packed == "table" else 1
-        y_true = np.concatenate([y_true, np.ones((len(y_true), columns))], axis=-1)
+        y_true = samples.pack(y_true, np.ones((len(y_true), columns)))
     return x, y_true, y_pred, label_x, note
 
 

@@ -88,6 +88,10 @@ REJECTED = [
     ("-" * 50 + "a", "nested more than"),
     ("a + " * 600 + "a", "characters long; the limit is"),
     ("exp(" * 200 + "a" + ")" * 200, "nested"),
+    # Arithmetic on pi is Python's too: math.pi / 0 would raise when the loss runs (and
+    # used to crash lowering with a traceback).
+    ("log(pi / 0) * y_pred", "division by zero in arithmetic on numbers"),
+    ("pi ** 1000 * y_pred", "arithmetic on numbers gives a number too large"),
 ]
 
 
