@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from generator import PACKAGE, __version__
+from generator.check.report import FRESH_PROCESS_CHECKS
 from generator.codegen import pipeline, write
 from generator.resources import specs_dir
 from generator.site import build as site_build
@@ -106,8 +107,16 @@ def build(specs: Path | None, out: Path, plots: bool) -> None:
 
 @cli.command()
 @click.argument("spec")
-@click.option("--skip-reload", is_flag=True, help="Skip the save-and-reload check (the slowest).")
-def check(spec: str, skip_reload: bool) -> None:
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    type=click.Choice(list(FRESH_PROCESS_CHECKS)),
+    help="Leave out a check that starts new Python processes (each takes several seconds): "
+    "the other backends, MirroredStrategy, or save-and-reload. Repeat to leave out more.",
+)
+@click.option("--skip-reload", is_flag=True, hidden=True, help="The same as --skip reload.")
+def check(spec: str, skip: tuple[str, ...], skip_reload: bool) -> None:
     """Check SPEC: the three forms agree; values and gradients stay finite at the edges,
     in float16 and bfloat16 and for a mixed-precision training step; sample_weight and masks
     work; targets of shape (N,) and (N, 1), and class ids as integers, give the same value
@@ -127,7 +136,7 @@ def check(spec: str, skip_reload: bool) -> None:
     os.environ["KERAS_BACKEND"] = "tensorflow"
     from generator.check import runner  # imports Keras: only here
 
-    report = runner.run(item, reload=not skip_reload)
+    report = runner.run(item, skip=frozenset(skip) | ({"reload"} if skip_reload else set()))
     click.echo(report.table())
     sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
 

@@ -38,6 +38,11 @@ def update_goldens(request) -> bool:
     return request.config.getoption("--update-goldens")
 
 
+SKIP_FRESH = ("--skip", "backends", "--skip", "distribution", "--skip", "reload")
+"""``lossgen check`` options that leave out the checks starting new processes, for tests
+about the other rows (the starter test in test_cli.py runs them all)."""
+
+
 def run_cli(
     *args: str, cwd: Path | None = None, env: dict | None = None, fresh: bool = False
 ) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from conftest import ROOT, SPECS, catalog_names, run_cli
+from conftest import ROOT, SKIP_FRESH, SPECS, catalog_names, run_cli
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ formula:
 def test_check_fails_on_an_unsafe_log_and_names_the_input(tmp_path):
     spec = tmp_path / "unsafe_log.yaml"
     spec.write_text(UNSAFE)
-    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    result = run_cli("check", str(spec), *SKIP_FRESH, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert failing and all("finite" in line for line in failing)
@@ -136,7 +136,7 @@ def test_check_passes_a_safe_spec(tmp_path):
         "formula:\n", "formula:\n  steps:\n    p: clip(y_pred, epsilon(), 1 - epsilon())\n"
     )
     spec.write_text(safe.replace("log(y_pred)", "log(p)").replace("log(1 - y_pred)", "log(1 - p)"))
-    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    result = run_cli("check", str(spec), "--skip", "distribution", "--skip", "reload", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout
     for check in (
@@ -156,9 +156,10 @@ def test_check_passes_a_safe_spec(tmp_path):
 
 def test_check_passes_a_regression_spec_with_per_example_weights(tmp_path):
     """`weighting: {rule: per_example}` on real targets (one weight per example, packed
-    behind the targets) passes every check of `lossgen check`."""
+    behind the targets) passes every check of `lossgen check` (MirroredStrategy included: the
+    weights travel with their rows when the batch is split)."""
     spec = ROOT / "tests" / "fixtures" / "good" / "per_example_mse.yaml"
-    result = run_cli("check", str(spec), "--skip-reload", cwd=tmp_path)
+    result = run_cli("check", str(spec), "--skip", "backends", "--skip", "reload", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout
     assert "per-example weights are packed behind the targets" in result.stdout

@@ -17,10 +17,10 @@ from generator.check import samples
 from generator.check.harness import (
     Forms,
     as_numpy,
-    build_model,
     forms_of,
     import_path,
     max_relative,
+    model_per_form,
     quiet_tensorflow,
     training_data,
 )
@@ -31,54 +31,53 @@ from generator.spec.names import FORMS, names
 
 
 def save_models(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> dict:
-    """Compile, fit one step and save a model per form; return the manifest for the probe.
+    """Compile, fit one step and save one model whose outputs each use one form (the
+    function with the default parameters, the factory and the subclass with changed ones);
+    return the manifest for the probe.
 
-    The models run eagerly here (``run_eagerly=True``): tracing would be most of the cost
-    of this side. The probe switches the reloaded models back to traced evaluation and
-    training, as a user's model runs."""
+    One model for the three forms: each form's loss is serialised and deserialised on its
+    own, exactly as in a one-output model, while the model is built, traced, saved and
+    loaded once instead of three times (this check's cost per spec). The model runs eagerly
+    here (``run_eagerly=True``): tracing would be most of the cost of this side. The probe
+    trains the reloaded model traced, as a user's model runs."""
     import keras
 
     quiet_tensorflow()
 
     sets = samples.parameter_sets(item.spec)
     generated = names(item.spec)
-    manifest = {"spec": item.name, "factory": generated.factory, "class": generated.cls, "cases": []}
+    params = {form: sets["defaults"] if form == "function" else sets["changed"] for form in FORMS}
+    losses = {}
     for form in FORMS:
         module = import_path(modules[form], f"lossgen_check_{item.name}_{form}")
-        forms = forms_of(module, item)
-        params = sets["defaults"] if form == "function" else sets["changed"]
         if form == "function":
-            loss = getattr(module, generated.function)
+            losses[form] = getattr(module, generated.function)
         elif form == "factory":
-            loss = forms.factory(params)
+            losses[form] = forms_of(module, item).factory(params[form])
         else:
-            loss = getattr(module, generated.cls)(**params)
-        model = build_model(item, params)
-        model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, run_eagerly=True)
-        x, y = training_data(item, params)
-        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
-        value = float(model.evaluate(x, y, batch_size=32, verbose=0))
-        path = directory / f"{item.name}_{form}.keras"
-        model.save(path)
-        np.save(directory / f"{item.name}_{form}_x.npy", x)
-        np.save(directory / f"{item.name}_{form}_y.npy", y)
-        registered = keras.saving.get_registered_name(loss) if form == "factory" else ""
-        config = loss.get_config() if form == "class" else {}
-        manifest["cases"].append(
-            {
-                "form": form,
-                "call": registered.partition(">")[2],
-                "config": {k: config[k] for k in params} if config else {},
-                "module": str(modules[form]),
-                "model": str(path),
-                "x": str(directory / f"{item.name}_{form}_x.npy"),
-                "y": str(directory / f"{item.name}_{form}_y.npy"),
-                "params": params,
-                "defaults": sets["defaults"],
-                "value": value,
-            }
-        )
-    return manifest
+            losses[form] = getattr(module, generated.cls)(**params[form])
+    model = model_per_form(item, params)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=losses, run_eagerly=True)
+    x, y = training_data(item, sets["defaults"])
+    targets = dict.fromkeys(FORMS, y)
+    model.fit(x, targets, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    values = model.evaluate(x, targets, batch_size=32, verbose=0, return_dict=True)
+    path = directory / f"{item.name}.keras"
+    model.save(path)
+    np.save(directory / f"{item.name}_x.npy", x)
+    np.save(directory / f"{item.name}_y.npy", y)
+    return {
+        "spec": item.name,
+        "factory": generated.factory,
+        "call": keras.saving.get_registered_name(losses["factory"]).partition(">")[2],
+        "modules": {form: str(modules[form]) for form in FORMS},
+        "model": str(path),
+        "x": str(directory / f"{item.name}_x.npy"),
+        "y": str(directory / f"{item.name}_y.npy"),
+        "params": params,
+        "defaults": sets["defaults"],
+        "values": {form: float(values[f"{form}_loss"]) for form in FORMS},
+    }
 
 
 OTHER_BACKENDS = ("jax", "torch")

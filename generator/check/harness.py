@@ -130,12 +130,18 @@ def model_for(item: LoadedSpec, params: dict, width: int, input_shape: tuple[int
 
     inputs = keras.Input(shape=input_shape)
     features = keras.layers.Masking(0.0)(inputs) if masking else inputs
+    return keras.Model(inputs, _output(item, params, width, features))
+
+
+def _output(item: LoadedSpec, params: dict, width: int, features):
+    """The output layers that suit the loss, applied to ``features``."""
+    import keras
+
     heads = shapes.part_heads(item.spec, width)
     if heads:
-        outputs = [_apply(layers, features) for _, layers in heads]
-        return keras.Model(inputs, keras.layers.Concatenate()(outputs))
+        return keras.layers.Concatenate()([_apply(layers, features) for _, layers in heads])
     logits = samples.uses_logits(item.spec, params)
-    return keras.Model(inputs, _apply(samples.output_layers(item.spec, width, logits), features))
+    return _apply(samples.output_layers(item.spec, width, logits), features)
 
 
 def _apply(layers: list[tuple[str, dict[str, object]]], tensor):
@@ -153,6 +159,18 @@ def build_model(item: LoadedSpec, params: dict):
 
     keras.utils.set_random_seed(1)
     return model_for(item, params, samples.classes(item.spec), samples.input_shape(item.spec, 5))
+
+
+def model_per_form(item: LoadedSpec, params: dict[str, dict]):
+    """One model with an output per form (named after it), each output the head
+    :func:`build_model` would build for that form's parameters, all on one input: a single
+    model to compile, fit, save and reload for the three forms at once."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input(shape=samples.input_shape(item.spec, 5))
+    width = samples.classes(item.spec)
+    return keras.Model(inputs, {form: _output(item, params[form], width, inputs) for form in params})
 
 
 def training_data(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:

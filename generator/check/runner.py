@@ -29,7 +29,7 @@ from generator.check.harness import (
     import_path,
     write_modules,
 )
-from generator.check.report import Report, Result, error_line
+from generator.check.report import FRESH_PROCESS_CHECKS, Report, Result, error_line
 from generator.spec.loader import LoadedSpec
 
 
@@ -60,10 +60,11 @@ def guarded(item: LoadedSpec, title: str, check: Callable[[], list[Result]]) -> 
 
 
 def checks(
-    item: LoadedSpec, forms: Forms, modules: dict[str, Path], directory: Path, reload: bool = True
+    item: LoadedSpec, forms: Forms, modules: dict[str, Path], directory: Path, skip: frozenset[str] = frozenset()
 ) -> list[tuple[str, Callable[[], list[Result]]]]:
     """Every check of ``lossgen check``, in the order of its table: the title of the row
-    an exception in the check becomes, and the check."""
+    an exception in the check becomes, and the check. A check named in ``skip`` (a key of
+    :data:`FRESH_PROCESS_CHECKS`) is one row saying it was skipped."""
     table = [
         ("forms agree", partial(check_agreement, item, forms)),
         ("finite at the edges", partial(check_edges, item, forms)),
@@ -76,20 +77,26 @@ def checks(
         ("wrong shapes", partial(check_wrong_shapes, item, forms)),
         ("wrong parameter shapes", partial(check_wrong_parameter_shapes, item, forms)),
         ("published values", partial(check_examples, item, forms)),
-        ("same values on other backends", partial(check_backends, item, forms, modules["all"])),
-        ("MirroredStrategy over 2 devices equals 1 device", partial(check_distribution, item, directory)),
     ]
-    if reload:
-        table.append(
-            (
-                "save and reload in a fresh process",
-                lambda: reload_results(run_probe([save_models(item, modules, directory)], directory)),
-            )
-        )
+    fresh = {
+        "backends": partial(check_backends, item, forms, modules["all"]),
+        "distribution": partial(check_distribution, item, directory),
+        "reload": partial(_reload, item, modules, directory),
+    }
+    for name, title in FRESH_PROCESS_CHECKS.items():
+        table.append((title, partial(_skipped, title, name) if name in skip else fresh[name]))
     return table
 
 
-def run(item: LoadedSpec, reload: bool = True) -> Report:
+def _reload(item: LoadedSpec, modules: dict[str, Path], directory: Path) -> list[Result]:
+    return reload_results(run_probe([save_models(item, modules, directory)], directory))
+
+
+def _skipped(title: str, name: str) -> list[Result]:
+    return [Result(title, True, f"not run (--skip {name})", skipped=True)]
+
+
+def run(item: LoadedSpec, skip: frozenset[str] = frozenset()) -> Report:
     """Every check for one spec, each through :func:`guarded`."""
     report = Report(item.name)
     with tempfile.TemporaryDirectory(prefix="lossgen-check-") as tmp:
@@ -104,6 +111,6 @@ def run(item: LoadedSpec, reload: bool = True) -> Report:
 
         report.results += guarded(item, "generate and import the module", load)
         if "forms" in loaded:
-            for title, check in checks(item, loaded["forms"], loaded["modules"], directory, reload):
+            for title, check in checks(item, loaded["forms"], loaded["modules"], directory, skip):
                 report.results += guarded(item, title, check)
     return report

@@ -10,11 +10,12 @@ are valid but cannot compute: each gives exit 1, failing rows and no traceback.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
 import pytest
-from conftest import ROOT, SPECS, spec_forms
+from conftest import ROOT, SKIP_FRESH, SPECS, spec_forms
 
 from generator.check import checks, harness, hazards, report, runner, samples
 from generator.codegen import lower
@@ -49,7 +50,7 @@ def _rows(output: str) -> dict[str, str]:
     """The table's rows: check -> the whole line."""
     rows = {}
     for line in output.splitlines():
-        if line.startswith(("ok  ", "FAIL")):
+        if line.startswith(("ok  ", "FAIL", "skip")):
             rows[line[6:].split("  ")[0].strip()] = line
     return rows
 
@@ -59,8 +60,9 @@ def test_steps_of_different_widths_fail_rows_without_a_traceback():
     """The spec's loss subtracts a 4-wide target from a 2-wide step: every check that
     computes the loss fails with the error in one line and its place in the formula, the
     others still run (the new shape rows pass: the inputs are refused before the
-    formula), and save-and-reload is a failing row too."""
-    code, output = _check(str(FAILING / "mismatched_widths.yaml"))
+    formula), and save-and-reload is a failing row too. The other fresh-process checks are
+    left out (--skip): they fail the same way, and cost seconds each."""
+    code, output = _check(str(FAILING / "mismatched_widths.yaml"), "--skip", "backends", "--skip", "distribution")
     assert code == 1, output
     assert "Traceback" not in output
     rows = _rows(output)
@@ -79,14 +81,16 @@ def test_a_vector_parameter_of_the_wrong_length_fails_rows_without_a_traceback()
     """`offsets` has 2 entries for 3 classes: the rows that compute the loss fail and name
     the parameter; the parameter-shape row still passes (each parameter made too long is
     refused by name)."""
-    code, output = _check(str(FAILING / "two_vector_lengths.yaml"), "--skip-reload")
+    code, output = _check(str(FAILING / "two_vector_lengths.yaml"), *SKIP_FRESH)
     assert code == 1, output
     assert "Traceback" not in output
     rows = _rows(output)
     assert rows["forms agree"].startswith("FAIL")
     assert "parameter `offsets` has 2 entries, but y_pred has 3 classes" in rows["forms agree"]
     assert rows["wrong parameter shapes"].startswith("ok"), rows["wrong parameter shapes"]
-    assert "save and reload" not in output
+    for name, title in report.FRESH_PROCESS_CHECKS.items():
+        assert rows[title].split() == ["skip", *title.split(), "not", "run", "(--skip", f"{name})"], rows[title]
+    assert re.fullmatch(r"\d+ passed, 3 skipped, [1-9]\d* failed", output.rstrip().splitlines()[-1]), output
 
 
 # ---------------------------------------------------------------- the guard

@@ -89,3 +89,24 @@ def test_factory_reload_is_never_silently_wrong(tmp_path):
     assert failed.startswith("FAILED:")
     assert "make_contrastive(margin=2.0)" in failed
     assert float(reloaded_value) == pytest.approx(saved_value, rel=1e-6)
+
+
+def test_the_probe_fails_a_subclass_that_forgets_a_parameter_and_a_factory_that_hides_its_call(tmp_path):
+    """The probe can fail: huber's generated modules, edited so that the subclass's
+    get_config leaves `delta` out and the factory registers one name for every call. The
+    subclass then reloads with the default delta, and a model saved with delta changed loads
+    after a call with the defaults; the function form is untouched and still passes."""
+    quiet_tensorflow()
+    item = load_spec(SPECS / "huber.yaml")
+    modules = write_modules(item, tmp_path)
+    forget = modules["class"].read_text(encoding="utf-8")
+    assert '"delta": self.delta,' in forget
+    modules["class"].write_text(forget.replace('"delta": self.delta,', ""), encoding="utf-8")
+    hide = modules["factory"].read_text(encoding="utf-8")
+    assert 'registered_name = f"make_huber(delta={delta!r})"' in hide
+    modules["factory"].write_text(hide.replace('f"make_huber(delta={delta!r})"', '"make_huber"'), encoding="utf-8")
+    found = {f["form"]: f for f in run_probe([save_models(item, modules, tmp_path)], tmp_path)}
+    assert found["function"]["ok"], found["function"]["detail"]
+    assert not found["class"]["ok"] and found["class"]["detail"].startswith("parameters not restored: {'delta'")
+    assert not found["factory"]["ok"]
+    assert "after a call with other values succeeded" in found["factory"]["detail"]

@@ -57,9 +57,11 @@ def test_check_fails_on_a_wrong_published_value(tmp_path):
     assert "expected: [0.475]" in text
     spec = tmp_path / "pinball.yaml"
     spec.write_text(text.replace("expected: [0.475]", "expected: [0.477]"), encoding="utf-8")
-    result = run_cli("check", "--skip-reload", str(spec))
+    # --skip-reload is the older spelling of --skip reload; users' scripts still pass it.
+    result = run_cli("check", "--skip-reload", "--skip", "backends", "--skip", "distribution", str(spec))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL  published values (example 1)" in result.stdout
+    assert "not run (--skip reload)" in result.stdout
     assert "Traceback" not in result.stderr
 
 
