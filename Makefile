@@ -25,10 +25,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 setup: $(STAMP)
 
-## backends: the JAX and PyTorch CPU builds, added to .venv (requirements-backends.lock)
+## backends: the JAX and PyTorch CPU builds, added to .venv (requirements-backends.lock), and
+## the PyTorch libraries the peer tests compare with (requirements-peers.lock)
 BACKENDS_STAMP := $(VENV)/.backends
-$(BACKENDS_STAMP): $(STAMP) requirements-backends.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-backends.lock
+$(BACKENDS_STAMP): $(STAMP) requirements-backends.lock requirements-peers.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-backends.lock -r requirements-peers.lock
 	touch $(BACKENDS_STAMP)
 
 backends: $(BACKENDS_STAMP)
@@ -63,11 +64,12 @@ test: test-main test-backends
 test-main: site browser backends
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
-## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch
+## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch with the
+## peer tests (tests/peers: each loss against MONAI, kornia, pytorch-metric-learning, torchmetrics)
 BACKEND_TESTS := tests/runtime
 test-backends: backends
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS) tests/peers
 
 ## bench: time every loss that has a Keras twin against it, then lossgen build, mkdocs
 ## build and make test; rewrites benchmarks/results.json and the performance page.

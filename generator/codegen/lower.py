@@ -19,6 +19,7 @@ from generator.codegen.views import (
     InputsView,
     LossView,
     ParamView,
+    PeerView,
     UsageView,
 )
 from generator.formula import emit
@@ -26,9 +27,9 @@ from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, 
 from generator.formula.vocabulary import FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import names
+from generator.spec.names import PEER_INPUTS_TEXT, PEER_LIBRARIES, names
 from generator.spec.program import program, weighted
-from generator.spec.schema import Example, LossSpec, Parameter, Part
+from generator.spec.schema import Example, LossSpec, Parameter, Part, Peer
 
 DOC_WIDTH = 80
 """Docstring text width (the generated code is formatted to 88 columns)."""
@@ -587,6 +588,20 @@ def _published(example: Example) -> str:
     return f"`({', '.join(args)})` gives {value}: {' '.join(example.source.split())}."
 
 
+def _peer_view(spec: LossSpec, function: str, peer: Peer) -> PeerView:
+    arguments = ", ".join(f"{k}={v!r}" for k, v in peer.arguments.items())
+    params = ", ".join(f"{k}={v!r}" for k, v in peer.params.items())
+    reduced = {"mean": "batch mean of ", "sum": "batch sum of ", "none": ""}[peer.reduction]
+    return PeerView(
+        library=PEER_LIBRARIES[peer.call.partition(".")[0]],
+        call=f"`{peer.call}({arguments})`",
+        ours=f"{reduced}`{function}({params})`",
+        inputs="; ".join(PEER_INPUTS_TEXT[step] for step in peer.inputs),
+        tolerance=f"{peer.tolerance:.0e}",
+        note=" ".join((peer.note or "").split()),
+    )
+
+
 def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     spec = item.spec
     code = code_program(item)
@@ -681,6 +696,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         notes=(spec.notes or "").strip(),
         keras_text=keras_text,
         checked_text=checked,
+        peers=tuple(_peer_view(spec, generated.function, peer) for peer in spec.peers),
         published=tuple(_published(example) for example in spec.examples),
         references=tuple(spec.references),
         forms=forms,

@@ -10,6 +10,18 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class PeerView:
+    """One row of a reference page's "Equivalent calls" table (Markdown cells)."""
+
+    library: str
+    call: str  # ``monai.losses.DiceLoss(smooth_nr=0)``
+    ours: str  # ``dice()``: this loss's function with the peer's parameters
+    inputs: str  # how the inputs are handed over, in words; empty when as they are
+    tolerance: str  # ``1e-05``
+    note: str
+
+
+@dataclass(frozen=True)
 class ParamView:
     name: str
     type: str
@@ -106,6 +118,7 @@ class LossView:
     notes: str
     keras_text: str  # Markdown: the Keras twin, if any
     checked_text: str  # Markdown: what the tests compare this loss with
+    peers: tuple[PeerView, ...]  # the same loss in other libraries, with the arguments that match
     published: tuple[str, ...]  # Markdown, one line per published value the loss reproduces
     references: tuple[str, ...]
     forms: tuple[FormView, ...]

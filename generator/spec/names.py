@@ -43,3 +43,22 @@ def names(spec: LossSpec) -> Names:
     cls = spec.class_name or "".join(part.capitalize() for part in spec.name.split("_"))
     pack = pack_name(spec.name) if spec.weighting.rule == "per_example" else ""
     return Names(spec.name, f"make_{spec.name}", f"{spec.name}_loss", cls, pack)
+
+
+PEER_LIBRARIES = {
+    "monai": "MONAI",
+    "pytorch_metric_learning": "pytorch-metric-learning",
+    "kornia": "kornia",
+    "torchmetrics": "torchmetrics",
+}
+"""The libraries a spec's ``peers`` may name, by module, with the name users know them by."""
+
+
+PEER_INPUTS_TEXT = {
+    "channel_axis": "a channel axis of size 1 added after the batch",
+    "channels_first": "channels moved to axis 1",
+    "class_ids": "one-hot targets as class ids",
+    "embeddings": "`(embeddings, labels)`",
+    "target_first": "the target first",
+}
+"""How each of a peer's input conventions reads on a reference page."""

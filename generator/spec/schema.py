@@ -140,6 +140,35 @@ class KerasTwin(Strict):
     note: str | None = None
 
 
+PeerInput = Literal["channel_axis", "channels_first", "class_ids", "embeddings", "target_first"]
+"""How the peer test hands the loss's inputs to a peer, applied in order: ``channel_axis``
+adds an axis of size 1 after the batch (``(N, P)`` becomes ``(N, 1, P)``);
+``channels_first`` moves the last axis to the second; ``class_ids`` turns one-hot targets
+into integer class ids; ``embeddings`` calls ``peer(embeddings, labels)`` with ``y_pred``
+and the targets as a vector of integer labels (pytorch-metric-learning's convention);
+``target_first`` calls ``peer(target, prediction)`` instead of ``peer(prediction, target)``."""
+
+
+class Peer(Strict):
+    """The same loss in a library users migrate from, and the arguments that make it
+    equal to this one; the peer test (tests/peers) computes both on random inputs and
+    compares values and gradients, and the reference page lists it under "Equivalent
+    calls". ``call`` is looked up by name in the library, never executed as text: a class
+    is built with ``arguments`` and then called with the inputs, a function is called with
+    the inputs and ``arguments``."""
+
+    call: str = Field(pattern=r"^(monai|pytorch_metric_learning|kornia|torchmetrics)(\.[A-Za-z_]\w*)+$")
+    arguments: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    """This loss's parameters for the comparison; the rest keep their defaults."""
+    inputs: list[PeerInput] = []
+    reduction: Literal["mean", "sum", "none"] = "mean"
+    """How this loss's per-sample values are reduced to compare with the peer's output."""
+    tolerance: float = Field(default=1e-5, gt=0, le=1e-3)
+    note: str | None = None
+    """Where the peer differs from this loss or from the paper, and how to get either (Markdown)."""
+
+
 class Example(Strict):
     """A published value: inputs, parameters, and either the expected per-sample losses
     or their batch mean, with where it was published. The checker compares the loss with
@@ -175,6 +204,7 @@ class LossSpec(Strict):
     latex: str | None = None
     notes: str | None = None
     keras: KerasTwin | None = None
+    peers: list[Peer] = []
     checked_against: str | None = None
     """What the tests compare this loss with, when it has no Keras twin (Markdown)."""
     references: list[str] = []

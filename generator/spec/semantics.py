@@ -384,6 +384,17 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
                         ("keras", "rename", ours), f"`{ours}` is not a parameter of this spec", depends=(PARAMETERS,)
                     )
                 )
+    for i, peer in enumerate(spec.peers):
+        for pname in peer.params:
+            if pname not in spec.parameters:
+                problems.append(
+                    Problem(
+                        ("peers", i, "params", pname),
+                        f"`{pname}` is not a parameter of this spec",
+                        at_key=True,
+                        depends=(PARAMETERS,),
+                    )
+                )
     for i, example in enumerate(spec.examples):
         if (example.expected is None) == (example.expected_mean is None):
             problems.append(Problem(("examples", i), "give exactly one of `expected` (per sample) or `expected_mean`"))
