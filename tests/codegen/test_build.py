@@ -234,3 +234,31 @@ def _sample_call(name: str):
         for i in range(len(fn.params))
     ]
     return Call(name, tuple(args), tuple(fn.keywords.items()))
+
+
+def test_pages_list_every_peer_in_an_equivalent_calls_table(catalog_build):
+    """A spec's peers become rows of its page's "Equivalent calls" table (library, call with
+    its arguments, this loss with its parameters), and their notes follow the table; a page
+    without peers has no such section."""
+    from generator.spec.loader import load_spec
+    from generator.spec.names import PEER_LIBRARIES
+
+    with_peers = 0
+    for name in catalog_names():
+        spec = load_spec(SPECS / f"{name}.yaml").spec
+        page = (catalog_build / f"{name}.md").read_text(encoding="utf-8")
+        if not spec.peers:
+            assert "## Equivalent calls" not in page, name
+            continue
+        with_peers += 1
+        section = page.split("## Equivalent calls", 1)[1].split("\n## ", 1)[0]
+        rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+        assert len(rows) == len(spec.peers), name
+        for row, peer in zip(rows, spec.peers, strict=True):
+            cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+            assert cells[0] == PEER_LIBRARIES[peer.call.split(".")[0]]
+            assert cells[1].startswith(f"`{peer.call}(") and all(f"{k}=" in cells[1] for k in peer.arguments)
+            assert all(f"{k}={v!r}" in cells[2] for k, v in peer.params.items()), row
+            if peer.note:
+                assert " ".join(peer.note.split())[:60] in section
+    assert with_peers >= 1
