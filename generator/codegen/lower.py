@@ -591,11 +591,17 @@ def _published(example: Example) -> str:
 def _peer_view(spec: LossSpec, function: str, peer: Peer) -> PeerView:
     arguments = ", ".join(f"{k}={v!r}" for k, v in peer.arguments.items())
     params = ", ".join(f"{k}={v!r}" for k, v in peer.params.items())
-    reduced = {"mean": "batch mean of ", "sum": "batch sum of ", "none": ""}[peer.reduction]
+    reduced = {
+        "mean": "batch mean of ",
+        "sum": "batch sum of ",
+        "none": "",
+        "mean_nonzero": "mean over the samples above 0 of ",
+    }[peer.reduction]
+    shift = f" {'+' if peer.offset > 0 else '-'} {abs(peer.offset):g}" if peer.offset else ""
     return PeerView(
         library=PEER_LIBRARIES[peer.call.partition(".")[0]],
         call=f"`{peer.call}({arguments})`",
-        ours=f"{reduced}`{function}({params})`",
+        ours=f"{reduced}`{function}({params})`" + shift,
         inputs="; ".join(PEER_INPUTS_TEXT[step] for step in peer.inputs),
         tolerance=f"{peer.tolerance:.0e}",
         note=" ".join((peer.note or "").split()),

@@ -59,6 +59,10 @@ PEER_INPUTS_TEXT = {
     "channels_first": "channels moved to axis 1",
     "class_ids": "one-hot targets as class ids",
     "embeddings": "`(embeddings, labels)`",
+    "flatten": "both inputs flattened to one vector",
+    "log_probabilities": "the logarithms of both inputs",
+    "logits": "logits `log(p / (1 - p))` in place of the predicted probabilities",
+    "row_image": "each sample as a one-row image: predictions `(N, 1, 1, P)`, targets `(N, 1, P)`",
     "target_first": "the target first",
 }
 """How each of a peer's input conventions reads on a reference page."""

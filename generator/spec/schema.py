@@ -140,12 +140,27 @@ class KerasTwin(Strict):
     note: str | None = None
 
 
-PeerInput = Literal["channel_axis", "channels_first", "class_ids", "embeddings", "target_first"]
+PeerInput = Literal[
+    "channel_axis",
+    "channels_first",
+    "class_ids",
+    "embeddings",
+    "flatten",
+    "log_probabilities",
+    "logits",
+    "row_image",
+    "target_first",
+]
 """How the peer test hands the loss's inputs to a peer, applied in order: ``channel_axis``
 adds an axis of size 1 after the batch (``(N, P)`` becomes ``(N, 1, P)``);
 ``channels_first`` moves the last axis to the second; ``class_ids`` turns one-hot targets
 into integer class ids; ``embeddings`` calls ``peer(embeddings, labels)`` with ``y_pred``
 and the targets as a vector of integer labels (pytorch-metric-learning's convention);
+``flatten`` makes both inputs one vector (for metrics that treat each column as an output);
+``log_probabilities`` passes the natural logarithms of both inputs; ``logits`` passes
+``log(p / (1 - p))`` of the predicted probabilities, for peers that apply the sigmoid;
+``row_image`` makes each sample an image of one row, predictions ``(N, 1, 1, P)`` with one
+channel and targets ``(N, 1, P)`` (kornia's binary segmentation convention);
 ``target_first`` calls ``peer(target, prediction)`` instead of ``peer(prediction, target)``."""
 
 
@@ -162,8 +177,13 @@ class Peer(Strict):
     params: dict[str, Any] = {}
     """This loss's parameters for the comparison; the rest keep their defaults."""
     inputs: list[PeerInput] = []
-    reduction: Literal["mean", "sum", "none"] = "mean"
-    """How this loss's per-sample values are reduced to compare with the peer's output."""
+    reduction: Literal["mean", "sum", "none", "mean_nonzero"] = "mean"
+    """How this loss's per-sample values are reduced to compare with the peer's output:
+    ``mean_nonzero`` averages only the values above 0 (pytorch-metric-learning's default
+    reducer, which leaves out samples with no positive pair)."""
+    offset: float = 0.0
+    """What the peer adds to this loss's reduced value (kornia's Charbonnier is this one with
+    ``smoothing: 1``, minus 1: offset -1)."""
     tolerance: float = Field(default=1e-5, gt=0, le=1e-3)
     note: str | None = None
     """Where the peer differs from this loss or from the paper, and how to get either (Markdown)."""

@@ -75,6 +75,14 @@ def hand_over(peer, y_true, y_pred) -> tuple:
             y_true, y_pred = y_true.unsqueeze(1), y_pred.unsqueeze(1)
         elif step == "channels_first":
             y_true, y_pred = torch.movedim(y_true, -1, 1), torch.movedim(y_pred, -1, 1)
+        elif step == "flatten":
+            y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
+        elif step == "log_probabilities":
+            y_true, y_pred = torch.log(y_true), torch.log(y_pred)
+        elif step == "logits":
+            y_pred = torch.logit(y_pred)
+        elif step == "row_image":
+            y_true, y_pred = y_true.unsqueeze(1), y_pred.unsqueeze(1).unsqueeze(1)
         else:
             order = step
     if order == "embeddings":
@@ -92,14 +100,18 @@ def compare(item, peer, module) -> None:
     ours_fn = getattr(module, names(item.spec).function)
     theirs_fn = peer_loss(peer)
     params = {**samples.parameter_sets(item.spec)["defaults"], **peer.params}
-    reduce = {"mean": torch.mean, "sum": torch.sum, "none": torch.ravel}[peer.reduction]
+
+    def mean_nonzero(values):
+        return values.sum() / torch.clamp((values > 0).sum(), min=1)
+
+    reduce = {"mean": torch.mean, "sum": torch.sum, "none": torch.ravel, "mean_nonzero": mean_nonzero}[peer.reduction]
     for seed in SEEDS:
         batch = samples.random_batch(item.spec, params, seed)
         y_true = torch.tensor(batch.y_true)
         if item.spec.inputs.y_true.kind == "labels":
             y_true = y_true.long()
         ours_pred = torch.tensor(batch.y_pred, requires_grad=True)
-        ours = reduce(ours_fn(y_true, ours_pred, **params))
+        ours = reduce(ours_fn(y_true, ours_pred, **params)) + peer.offset
         (ours_grad,) = torch.autograd.grad(ours.sum(), ours_pred)
         theirs_pred = torch.tensor(batch.y_pred, requires_grad=True)
         theirs = theirs_fn(*hand_over(peer, y_true.clone(), theirs_pred))

@@ -78,6 +78,8 @@ KERAS_MODES = [
     ("binary_focal", {"apply_class_balancing": False}),
     ("binary_focal", {"label_smoothing": 0.2}),
     ("binary_focal", {"label_smoothing": 0.1, "from_logits": True}),
+    ("sparse_categorical_crossentropy", {"ignore_class": 0}),
+    ("sparse_categorical_crossentropy", {"ignore_class": 2, "from_logits": True}),
 ]
 """Keras's documented modes, one at a time on top of the defaults (``changed`` moves every
 parameter at once)."""

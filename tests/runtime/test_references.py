@@ -126,6 +126,62 @@ def focal_tversky(t, p, alpha=0.7, beta=0.3, gamma=0.75):
     return np.maximum(1 - index, EPS) ** gamma
 
 
+def cauchy(t, p, scale=1.0):
+    # Black and Anandan's Lorentzian, Barron's alpha = 0: log(1 + (x / c)^2 / 2).
+    x = (p - t) / scale
+    return np.mean(np.log(1 + x**2 / 2), axis=-1)
+
+
+def geman_mcclure(t, p, scale=1.0):
+    # Barron's alpha = -2: 2 x^2 / (x^2 + 4 c^2).
+    x = p - t
+    return np.mean(2 * x**2 / (x**2 + 4 * scale**2), axis=-1)
+
+
+def welsch(t, p, scale=1.0):
+    # Barron's limit alpha -> -infinity: 1 - exp(-(x / c)^2 / 2).
+    return np.mean(1 - np.exp(-(((p - t) / scale) ** 2) / 2), axis=-1)
+
+
+def smape(t, p):
+    # Absolute error over the mean of |target| and |prediction|.
+    return np.mean(np.abs(p - t) / ((np.abs(t) + np.abs(p)) / 2), axis=-1)
+
+
+def wmape(t, p):
+    return np.abs(p - t).sum(-1) / np.abs(t).sum(-1)
+
+
+def minkowski(t, pred, p=2.0):
+    return np.array([np.linalg.norm(row, ord=p) for row in pred - t])
+
+
+def relative_squared_error(t, p):
+    # 1 - R^2 of each row, with R^2 = 1 - SS_res / SS_tot and SS_tot = n var(y).
+    ss_res = ((t - p) ** 2).sum(-1)
+    ss_tot = t.shape[-1] * t.var(axis=-1)
+    return 1 - (1 - ss_res / ss_tot)
+
+
+def concordance_correlation(t, p):
+    # Lin (1989): 2 s_xy / (s_x^2 + s_y^2 + (mean_x - mean_y)^2), moments dividing by n.
+    out = []
+    for x, y in zip(p, t, strict=True):
+        s_xy = np.cov(x, y, bias=True)[0, 1]
+        rho_c = 2 * s_xy / (x.var() + y.var() + (x.mean() - y.mean()) ** 2)
+        out.append(1 - rho_c)
+    return np.array(out)
+
+
+def pearson_correlation(t, p):
+    return np.array([1 - np.corrcoef(x, y)[0, 1] for x, y in zip(p, t, strict=True)])
+
+
+def psnr(t, p, max_value=1.0):
+    mse = ((p - t) ** 2).mean(-1)
+    return -10 * np.log10(max_value**2 / mse)
+
+
 REFERENCES = {
     "amplitude_weighted_mse": amplitude_weighted_mse,
     "temperature_scaled_mse": temperature_scaled_mse,
@@ -144,6 +200,16 @@ REFERENCES = {
     "jaccard": jaccard,
     "bce_dice": bce_dice,
     "focal_tversky": focal_tversky,
+    "cauchy": cauchy,
+    "geman_mcclure": geman_mcclure,
+    "welsch": welsch,
+    "smape": smape,
+    "wmape": wmape,
+    "minkowski": minkowski,
+    "relative_squared_error": relative_squared_error,
+    "concordance_correlation": concordance_correlation,
+    "pearson_correlation": pearson_correlation,
+    "psnr": psnr,
 }
 
 

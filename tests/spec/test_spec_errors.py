@@ -24,7 +24,7 @@ ALLOWED_FUNCTIONS = (
 )
 TOP_KEYS = (
     "name, class_name, title, task, summary, avoid_when, inputs, parameters, formula, weighting, latex, notes, "
-    "keras, checked_against, references, examples, plot"
+    "keras, peers, checked_against, references, examples, plot"
 )
 
 # fixture -> the exact message(s), after "error: <path>:"

@@ -46,3 +46,15 @@ def test_the_limits_are_the_loaders():
     assert f"at most {MAX_DEPTH} levels" in limits
     assert f"at most {MAX_VALUES}," in limits
     assert f"at most {MAX_NESTING} levels" in limits
+
+
+def test_every_peer_input_convention_is_named():
+    from typing import get_args
+
+    from generator.spec.names import PEER_INPUTS_TEXT
+    from generator.spec.schema import PeerInput
+
+    row = next(line for line in _section("The fields").splitlines() if line.startswith("| `peers` |"))
+    for convention in get_args(PeerInput):
+        assert f"`{convention}`" in row, convention
+    assert set(PEER_INPUTS_TEXT) == set(get_args(PeerInput)), "every convention needs its page wording"
