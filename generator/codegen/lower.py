@@ -598,10 +598,11 @@ def _peer_view(spec: LossSpec, function: str, peer: Peer) -> PeerView:
         "mean_nonzero": "mean over the samples above 0 of ",
     }[peer.reduction]
     shift = f" {'+' if peer.offset > 0 else '-'} {abs(peer.offset):g}" if peer.offset else ""
+    factor = {1.0: "", -1.0: "minus the "}.get(peer.scale, f"{peer.scale:g} times the ")
     return PeerView(
         library=PEER_LIBRARIES[peer.call.partition(".")[0]],
         call=f"`{peer.call}({arguments})`",
-        ours=f"{reduced}`{function}({params})`" + shift,
+        ours=factor + f"{reduced}`{function}({params})`" + shift,
         inputs="; ".join(PEER_INPUTS_TEXT[step] for step in peer.inputs),
         tolerance=f"{peer.tolerance:.0e}",
         note=" ".join((peer.note or "").split()),

@@ -181,8 +181,11 @@ class Peer(Strict):
     """How this loss's per-sample values are reduced to compare with the peer's output:
     ``mean_nonzero`` averages only the values above 0 (pytorch-metric-learning's default
     reducer, which leaves out samples with no positive pair)."""
+    scale: float = 1.0
+    """What the peer multiplies this loss's reduced value by (torchmetrics' MAPE is a
+    fraction where this one is a percentage: scale 0.01)."""
     offset: float = 0.0
-    """What the peer adds to this loss's reduced value (kornia's Charbonnier is this one with
+    """What the peer adds to it, after the scale (kornia's Charbonnier is this one with
     ``smoothing: 1``, minus 1: offset -1)."""
     tolerance: float = Field(default=1e-5, gt=0, le=1e-3)
     note: str | None = None

@@ -111,7 +111,7 @@ def compare(item, peer, module) -> None:
         if item.spec.inputs.y_true.kind == "labels":
             y_true = y_true.long()
         ours_pred = torch.tensor(batch.y_pred, requires_grad=True)
-        ours = reduce(ours_fn(y_true, ours_pred, **params)) + peer.offset
+        ours = peer.scale * reduce(ours_fn(y_true, ours_pred, **params)) + peer.offset
         (ours_grad,) = torch.autograd.grad(ours.sum(), ours_pred)
         theirs_pred = torch.tensor(batch.y_pred, requires_grad=True)
         theirs = theirs_fn(*hand_over(peer, y_true.clone(), theirs_pred))
