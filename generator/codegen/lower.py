@@ -664,10 +664,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         if spec.keras.note:
             keras_text += f". {spec.keras.note.strip()}"
     if spec.keras is not None:
-        checked = (
-            f"match {twin} to a relative 1e-5 (float32) on random inputs, with the"
-            " default parameters and with every parameter changed."
-        )
+        settings = ", with the default parameters and with every parameter changed" if spec.parameters else ""
+        checked = f"match {twin} to a relative 1e-5 (float32) on random inputs{settings}."
     else:
         checked = " ".join((spec.checked_against or "").split())
     return LossView(

@@ -262,3 +262,12 @@ def test_pages_list_every_peer_in_an_equivalent_calls_table(catalog_build):
             if peer.note:
                 assert " ".join(peer.note.split())[:60] in section
     assert with_peers >= 1
+
+
+def test_pages_of_losses_without_parameters_do_not_promise_changed_parameters(catalog_build):
+    from generator.spec.loader import load_spec
+
+    for name in catalog_names():
+        spec = load_spec(SPECS / f"{name}.yaml").spec
+        page = (catalog_build / f"{name}.md").read_text(encoding="utf-8")
+        assert ("every parameter changed" in page) == bool(spec.parameters) or spec.keras is None, name
