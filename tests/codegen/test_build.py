@@ -271,3 +271,19 @@ def test_pages_of_losses_without_parameters_do_not_promise_changed_parameters(ca
         spec = load_spec(SPECS / f"{name}.yaml").spec
         page = (catalog_build / f"{name}.md").read_text(encoding="utf-8")
         assert ("every parameter changed" in page) == bool(spec.parameters) or spec.keras is None, name
+
+
+def test_every_table_row_of_the_generated_pages_has_all_its_cells(catalog_build):
+    """A `|` inside a cell (`|x|` in a summary or a parameter's doc) must be escaped, or
+    Markdown cuts the row short."""
+    import re
+
+    for page in sorted(catalog_build.glob("*.md")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if re.fullmatch(r"\|(---\|)+", line):
+                width = line.count("|")
+                for row in lines[i + 1 :]:
+                    if not row.startswith("|"):
+                        break
+                    assert row.replace("\\|", "").count("|") == width, f"{page.name}: {row}"
