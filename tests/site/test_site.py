@@ -144,6 +144,9 @@ def _check_page_blocks(page: Path, cwd: Path) -> int:
     return ran
 
 
+RELOAD_MARKER = "# ---- Later, in a new Python process"
+
+
 @pytest.mark.parametrize("name", catalog_names())
 def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
     """A reference page has three complete modules and three programs. Each module block is
@@ -160,8 +163,13 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
     assert sorted(modules) == sorted(files[f"{name}_{form}.py"] for form in FORMS)
     for form, program in zip(FORMS, programs, strict=True):
         assert f"from {name}_{form} import" in program
-        error = _run_block(program, tmp_path)
-        assert not error, f"{form} program of {page}:\n{program}\n{error[-3000:]}"
+        # The reload half stands alone (a user copies it into another script): it runs
+        # in a namespace of its own, after the first half saved the model and the data.
+        train, marker, reload = program.partition(RELOAD_MARKER)
+        assert marker, f"{form} program of {page} has no `{RELOAD_MARKER}` line"
+        for half in (train, marker + reload):
+            error = _run_block(half, tmp_path)
+            assert not error, f"{form} program of {page}:\n{half}\n{error[-3000:]}"
 
 
 @pytest.mark.parametrize("guide", GUIDES)
