@@ -144,12 +144,13 @@ def welsch(t, p, scale=1.0):
 
 
 def smape(t, p):
-    # Absolute error over the mean of |target| and |prediction|.
-    return np.mean(np.abs(p - t) / ((np.abs(t) + np.abs(p)) / 2), axis=-1)
+    # Absolute error over the mean of |target| and |prediction|, in percent.
+    return 100 * np.mean(np.abs(p - t) / ((np.abs(t) + np.abs(p)) / 2), axis=-1)
 
 
 def wmape(t, p):
-    return np.abs(p - t).sum(-1) / np.abs(t).sum(-1)
+    # Total absolute error over total absolute target, in percent.
+    return 100 * np.abs(p - t).sum(-1) / np.abs(t).sum(-1)
 
 
 def minkowski(t, pred, p=2.0):
