@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--no-suite", action="store_true", help="keep the recorded make test time")
     parser.add_argument("--suite-only", action="store_true", help="time make test only; keep the rest of the file")
+    parser.add_argument("--build-only", action="store_true", help="time lossgen build and mkdocs only; keep the rest")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     quiet_tensorflow()
@@ -267,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite_only:
         print("make test ...", flush=True)
         _write(args.out, {**previous, "suite": bench_suite()})
+        return 0
+    if args.build_only:
+        print("lossgen build, mkdocs ...", flush=True)
+        _write(args.out, {**previous, "build": bench_build(), "mkdocs": bench_mkdocs()})
         return 0
     chosen = set(args.losses.split(",")) if args.losses else None
     items = [item for item in twins() if chosen is None or item.name in chosen]
