@@ -588,7 +588,7 @@ def _published(example: Example) -> str:
     return f"`({', '.join(args)})` gives {value}: {' '.join(example.source.split())}."
 
 
-def _peer_view(spec: LossSpec, function: str, peer: Peer) -> PeerView:
+def _peer_view(function: str, peer: Peer) -> PeerView:
     arguments = ", ".join(f"{k}={v!r}" for k, v in peer.arguments.items())
     params = ", ".join(f"{k}={v!r}" for k, v in peer.params.items())
     reduced = {
@@ -701,7 +701,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         notes=(spec.notes or "").strip(),
         keras_text=keras_text,
         checked_text=checked,
-        peers=tuple(_peer_view(spec, generated.function, peer) for peer in spec.peers),
+        peers=tuple(_peer_view(generated.function, peer) for peer in spec.peers),
         published=tuple(_published(example) for example in spec.examples),
         references=tuple(spec.references),
         forms=forms,

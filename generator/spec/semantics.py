@@ -377,24 +377,9 @@ def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
 
 def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
     if spec.keras is not None:
-        for ours in spec.keras.rename:
-            if ours not in spec.parameters:
-                problems.append(
-                    Problem(
-                        ("keras", "rename", ours), f"`{ours}` is not a parameter of this spec", depends=(PARAMETERS,)
-                    )
-                )
+        _unknown_parameters(spec, spec.keras.rename, ("keras", "rename"), problems)
     for i, peer in enumerate(spec.peers):
-        for pname in peer.params:
-            if pname not in spec.parameters:
-                problems.append(
-                    Problem(
-                        ("peers", i, "params", pname),
-                        f"`{pname}` is not a parameter of this spec",
-                        at_key=True,
-                        depends=(PARAMETERS,),
-                    )
-                )
+        _unknown_parameters(spec, peer.params, ("peers", i, "params"), problems, at_key=True)
     for i, example in enumerate(spec.examples):
         if (example.expected is None) == (example.expected_mean is None):
             problems.append(Problem(("examples", i), "give exactly one of `expected` (per sample) or `expected_mean`"))
@@ -405,15 +390,17 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
                     f"{len(example.expected)} expected values for {len(example.y_true)} samples of y_true",
                 )
             )
-        for pname in example.params:
-            if pname not in spec.parameters:
-                problems.append(
-                    Problem(
-                        ("examples", i, "params", pname),
-                        f"`{pname}` is not a parameter of this spec",
-                        depends=(PARAMETERS,),
-                    )
-                )
+        _unknown_parameters(spec, example.params, ("examples", i, "params"), problems)
+
+
+def _unknown_parameters(
+    spec: LossSpec, used: dict[str, object], where: tuple, problems: list[Problem], at_key: bool = False
+) -> None:
+    """A problem at ``where + (name,)`` for each key of ``used`` that is not a parameter."""
+    for name in used:
+        if name not in spec.parameters:
+            message = f"`{name}` is not a parameter of this spec"
+            problems.append(Problem((*where, name), message, at_key=at_key, depends=(PARAMETERS,)))
 
 
 PART_TARGETS = ("real", "nonnegative", "binary", "signed")

@@ -26,10 +26,11 @@ pytestmark = pytest.mark.skipif(
     reason="the peers are PyTorch libraries; make test runs these in its PyTorch pass",
 )
 
+ITEMS = {name: load_spec(SPECS / f"{name}.yaml") for name in catalog_names()}
 CASES = [
     pytest.param(name, i, id=f"{name}-{peer.call.rsplit('.', 1)[-1]}-{i}")
-    for name in catalog_names()
-    for i, peer in enumerate(load_spec(SPECS / f"{name}.yaml").spec.peers)
+    for name, item in ITEMS.items()
+    for i, peer in enumerate(item.spec.peers)
 ]
 SEEDS = (0, 1, 2)
 
@@ -142,13 +143,13 @@ def imported(built):
 
 @pytest.mark.parametrize("name, index", CASES)
 def test_equals_its_peer(imported, name, index):
-    item = load_spec(SPECS / f"{name}.yaml")
+    item = ITEMS[name]
     compare(item, item.spec.peers[index], imported(name))
 
 
 def test_a_wrong_mapping_fails(imported):
     """The comparison can fail: MONAI's Dice with a smoothing of 1 below the fraction."""
-    item = load_spec(SPECS / "dice.yaml")
+    item = ITEMS["dice"]
     (peer,) = [p for p in item.spec.peers if p.call == "monai.losses.DiceLoss"]
     wrong = peer.model_copy(update={"arguments": {"smooth_nr": 0.0, "smooth_dr": 1.0}})
     with pytest.raises(AssertionError, match="value, seed 0"):
@@ -159,5 +160,5 @@ def test_every_peer_names_a_callable_of_an_installed_library():
     """A typo in a spec's call would otherwise only show as a failing comparison."""
     for param in CASES:
         name, index = param.values
-        peer = load_spec(SPECS / f"{name}.yaml").spec.peers[index]
+        peer = ITEMS[name].spec.peers[index]
         assert callable(resolve(peer.call)), peer.call

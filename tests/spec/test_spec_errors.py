@@ -73,6 +73,10 @@ EXPECTED = {
     "bool_in_arithmetic": ["8:9: formula.loss: boolean parameter `flag` can only be used as `a if flag else b`"],
     "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
     "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
+    "peer_unknown_param": [
+        "11:14: peers[0].params.scael: `scael` is not a parameter of this spec",
+        "13:56: examples[0].params.sacle: `sacle` is not a parameter of this spec",
+    ],
     "example_two_expectations": ["8:5: examples[0]: give exactly one of `expected` (per sample) or `expected_mean`"],
     "param_builtin": [
         "6:3: parameters.float: parameter name `float` is a Python built-in that the generated code uses",
