@@ -62,6 +62,7 @@ PEER_INPUTS_TEXT = {
     "flatten": "both inputs flattened to one vector",
     "log_probabilities": "the logarithms of both inputs",
     "logits": "logits `log(p / (1 - p))` in place of the predicted probabilities",
+    "per_sample": "the peer called on each sample alone (it pools over all it is given)",
     "row_image": "each sample as a one-row image: predictions `(N, 1, 1, P)`, targets `(N, 1, P)`",
     "target_first": "the target first",
 }

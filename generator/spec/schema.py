@@ -148,6 +148,7 @@ PeerInput = Literal[
     "flatten",
     "log_probabilities",
     "logits",
+    "per_sample",
     "row_image",
     "target_first",
 ]
@@ -159,6 +160,8 @@ and the targets as a vector of integer labels (pytorch-metric-learning's convent
 ``flatten`` makes both inputs one vector (for metrics that treat each column as an output);
 ``log_probabilities`` passes the natural logarithms of both inputs; ``logits`` passes
 ``log(p / (1 - p))`` of the predicted probabilities, for peers that apply the sigmoid;
+``per_sample`` calls the peer once per sample, on that sample alone, and stacks the
+results (for metrics that pool over everything they are given, as torchmetrics' do);
 ``row_image`` makes each sample an image of one row, predictions ``(N, 1, 1, P)`` with one
 channel and targets ``(N, 1, P)`` (kornia's binary segmentation convention);
 ``target_first`` calls ``peer(target, prediction)`` instead of ``peer(prediction, target)``."""

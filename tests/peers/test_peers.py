@@ -82,6 +82,8 @@ def hand_over(peer, y_true, y_pred) -> tuple:
             y_true, y_pred = torch.log(y_true), torch.log(y_pred)
         elif step == "logits":
             y_pred = torch.logit(y_pred)
+        elif step == "per_sample":
+            pass  # handled by call_peer
         elif step == "row_image":
             y_true, y_pred = y_true.unsqueeze(1), y_pred.unsqueeze(1).unsqueeze(1)
         else:
@@ -91,6 +93,20 @@ def hand_over(peer, y_true, y_pred) -> tuple:
     if order == "target_first":
         return y_true, y_pred
     return y_pred, y_true
+
+
+def call_peer(theirs_fn, peer, y_true, y_pred):
+    """The peer's output on the inputs in its convention; with ``per_sample``, one call
+    per sample (each without its batch axis), stacked."""
+    import torch
+
+    def one(y_true, y_pred):
+        out = theirs_fn(*hand_over(peer, y_true.clone(), y_pred))
+        return out[0] if isinstance(out, tuple) else out  # some return (loss, extras)
+
+    if "per_sample" in peer.inputs:
+        return torch.stack([one(y_true[i], y_pred[i]) for i in range(y_true.shape[0])])
+    return one(y_true, y_pred)
 
 
 def compare(item, peer, module) -> None:
@@ -115,9 +131,7 @@ def compare(item, peer, module) -> None:
         ours = peer.scale * reduce(ours_fn(y_true, ours_pred, **params)) + peer.offset
         (ours_grad,) = torch.autograd.grad(ours.sum(), ours_pred)
         theirs_pred = torch.tensor(batch.y_pred, requires_grad=True)
-        theirs = theirs_fn(*hand_over(peer, y_true.clone(), theirs_pred))
-        if isinstance(theirs, tuple):  # some return (loss, extras)
-            theirs = theirs[0]
+        theirs = call_peer(theirs_fn, peer, y_true, theirs_pred)
         theirs = theirs.reshape(ours.shape)
         (theirs_grad,) = torch.autograd.grad(theirs.sum(), theirs_pred)
         value, expected = ours.detach().double().numpy(), theirs.detach().double().numpy()
