@@ -65,19 +65,30 @@ site: generate assets
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-## test: build the site, run the whole test suite (which checks the site too), then the
-## agreement and oracle tests again on the JAX and PyTorch backends
-test: test-main test-backends
+## test: set up what the suite needs, three jobs at a time (the venv then its backends; the
+## site's assets, then its pages and plots; the browser), run the whole suite (which checks
+## the site too), then the agreement and oracle tests again on JAX, and on PyTorch with the
+## peer tests (tests/peers: each loss against MONAI, kornia, pytorch-metric-learning,
+## torchmetrics)
+define RUN_MAIN
+$(BIN)/python -m pytest -n 2 --dist loadgroup
+endef
+BACKEND_TESTS := tests/runtime
+define RUN_BACKENDS
+KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
+KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS) tests/peers
+endef
+
+test:
+	$(MAKE) --no-print-directory --jobs=3 --output-sync=target site browser backends
+	$(RUN_MAIN)
+	$(RUN_BACKENDS)
 
 test-main: site browser backends
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(RUN_MAIN)
 
-## test-backends: the agreement and oracle tests with KERAS_BACKEND=jax, then =torch with the
-## peer tests (tests/peers: each loss against MONAI, kornia, pytorch-metric-learning, torchmetrics)
-BACKEND_TESTS := tests/runtime
 test-backends: backends
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
-	KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS) tests/peers
+	$(RUN_BACKENDS)
 
 ## bench: time every loss that has a Keras twin against it, then lossgen build, mkdocs
 ## build and make test; rewrites benchmarks/results.json and the performance page.

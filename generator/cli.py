@@ -96,10 +96,17 @@ def generate(spec: str, form: str, output: Path | None) -> None:
     help="Output folder; replaced as a whole.",
 )
 @click.option("--plots", is_flag=True, help="Also draw each loss's plot (OUT/plots/*.svg; needs matplotlib).")
-def build(specs: Path | None, out: Path, plots: bool) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that draw the plots  [default: the CPUs this process may use]",
+)
+def build(specs: Path | None, out: Path, plots: bool, jobs: int | None) -> None:
     """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
+    workers = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     try:
-        items = site_build.build(specs or specs_dir(), out, plots, cli)
+        items = site_build.build(specs or specs_dir(), out, plots, cli, workers)
     except (SpecErrors, write.OutputError) as exc:
         _fail(exc)
     click.echo(f"built {len(items)} losses into {out}", err=True)

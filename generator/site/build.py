@@ -13,22 +13,27 @@ from generator.site import pages
 from generator.spec.loader import LoadedSpec, load_directory
 
 
-def generate_files(items: list[LoadedSpec], plots: bool = False, cli: click.Group | None = None) -> dict[str, str]:
+def generate_files(
+    items: list[LoadedSpec], plots: bool = False, cli: click.Group | None = None, workers: int = 1
+) -> dict[str, str]:
     """Every output file of a build, formatted, in memory. With ``plots``, the SVG plots too
-    (slower: matplotlib). ``cli`` is the click group the command-line page documents."""
+    (slower: matplotlib), drawn by ``workers`` processes. ``cli`` is the click group the
+    command-line page documents."""
     views = [lower.loss_view(item, plots) for item in items]
     files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli))
     files = formatting.format_files(files)
     if plots:
         from generator.site.plots import plot_files
 
-        files.update(plot_files(items))
+        files.update(plot_files(items, workers))
     return dict(sorted(files.items()))
 
 
-def build(specs: Path, out: Path, plots: bool = False, cli: click.Group | None = None) -> list[LoadedSpec]:
+def build(
+    specs: Path, out: Path, plots: bool = False, cli: click.Group | None = None, workers: int = 1
+) -> list[LoadedSpec]:
     """Load every spec of a folder and replace ``out`` with the generated files."""
     write.check_output_dir(Path(out).absolute())
     items = load_directory(specs)
-    write.write_tree(generate_files(items, plots, cli), out)
+    write.write_tree(generate_files(items, plots, cli, workers), out)
     return items

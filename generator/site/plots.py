@@ -237,10 +237,21 @@ def svg(item: LoadedSpec, palette: str) -> str:
     return to_svg(fig)
 
 
-def plot_files(items: list[LoadedSpec]) -> dict[str, str]:
-    """``plots/<name>-light.svg`` and ``plots/<name>-dark.svg`` for every spec."""
-    files = {}
-    for item in items:
-        for palette in PALETTES:
-            files[f"plots/{item.name}-{palette}.svg"] = svg(item, palette)
-    return files
+def _svg(job: tuple[LoadedSpec, str]) -> str:
+    return svg(*job)
+
+
+def plot_files(items: list[LoadedSpec], workers: int = 1) -> dict[str, str]:
+    """``plots/<name>-light.svg`` and ``plots/<name>-dark.svg`` for every spec, drawn by
+    ``workers`` processes. Each plot depends only on its spec and palette, so the files
+    are the same whatever the number of workers; new processes are spawned, not forked,
+    so a caller that has started threads (TensorFlow's, say) is safe."""
+    jobs = [(item, palette) for item in items for palette in PALETTES]
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+            drawn = pool.map(_svg, jobs, chunksize=4)
+    else:
+        drawn = [_svg(job) for job in jobs]
+    return {f"plots/{item.name}-{palette}.svg": text for (item, palette), text in zip(jobs, drawn, strict=True)}

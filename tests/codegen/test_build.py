@@ -154,11 +154,13 @@ def test_build_of_a_bad_catalog_leaves_previous_output_untouched(tmp_path):
 
 
 def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
+    """The same files twice, and the same from two drawing processes (``lossgen build
+    --plots`` uses one per CPU) as from this one."""
     from generator.site.plots import plot_files
     from generator.spec.loader import load_spec
 
     items = [load_spec(SPECS / "huber.yaml"), load_spec(SPECS / "binary_focal.yaml")]
-    first, second = plot_files(items), plot_files(items)
+    first, second = plot_files(items), plot_files(items, workers=2)
     assert first == second
     assert sorted(first) == [
         "plots/binary_focal-dark.svg",
