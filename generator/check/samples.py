@@ -65,12 +65,16 @@ def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
 
 def twin_arguments(spec: LossSpec, params: dict[str, object]) -> dict[str, object]:
     """The arguments of the spec's Keras twin class for these parameter values: the twin's
-    fixed ``args`` plus the parameters, under the twin's names (``rename``)."""
+    fixed ``args`` plus the parameters, under the twin's names (``rename``); a parameter of
+    ``when`` is replaced by the arguments it stands for when it is true."""
     twin = spec.keras
     if twin is None:
         raise ValueError(f"{spec.name} has no Keras twin")
     arguments = dict(twin.args)
-    arguments.update({twin.rename.get(name, name): v for name, v in params.items()})
+    arguments.update({twin.rename.get(name, name): v for name, v in params.items() if name not in twin.when})
+    for name, stands_for in twin.when.items():
+        if params.get(name):
+            arguments.update(stands_for)
     return arguments
 
 

@@ -137,6 +137,10 @@ class KerasTwin(Strict):
     loss: str
     args: dict[str, Any] = {}
     rename: dict[str, str] = {}
+    when: dict[str, dict[str, Any]] = {}
+    """Boolean parameters that stand for other twin arguments: the parameter itself is not
+    passed, and when it is true these arguments are (``pool_batch`` is Keras's
+    ``axis=None``)."""
     note: str | None = None
 
 

@@ -378,6 +378,11 @@ def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
 def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
     if spec.keras is not None:
         _unknown_parameters(spec, spec.keras.rename, ("keras", "rename"), problems)
+        _unknown_parameters(spec, spec.keras.when, ("keras", "when"), problems, at_key=True)
+        for name in spec.keras.when:
+            if name in spec.parameters and spec.parameters[name].type != "bool":
+                message = f"`{name}` has type {spec.parameters[name].type}; `when` takes bool parameters"
+                problems.append(Problem(("keras", "when", name), message, at_key=True))
     for i, peer in enumerate(spec.peers):
         _unknown_parameters(spec, peer.params, ("peers", i, "params"), problems, at_key=True)
     for i, example in enumerate(spec.examples):

@@ -80,6 +80,11 @@ KERAS_MODES = [
     ("binary_focal", {"label_smoothing": 0.1, "from_logits": True}),
     ("sparse_categorical_crossentropy", {"ignore_class": 0}),
     ("sparse_categorical_crossentropy", {"ignore_class": 2, "from_logits": True}),
+    ("categorical_focal", {"label_smoothing": 0.2}),
+    ("categorical_focal", {"label_smoothing": 0.1, "from_logits": True}),
+    ("dice", {"pool_batch": True}),
+    ("tversky", {"pool_batch": True}),
+    ("tversky", {"pool_batch": True, "alpha": 0.3, "beta": 0.7}),
 ]
 """Keras's documented modes, one at a time on top of the defaults (``changed`` moves every
 parameter at once)."""

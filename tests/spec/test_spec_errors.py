@@ -77,6 +77,10 @@ EXPECTED = {
         "11:14: peers[0].params.scael: `scael` is not a parameter of this spec",
         "13:56: examples[0].params.sacle: `sacle` is not a parameter of this spec",
     ],
+    "keras_when_not_bool": [
+        "12:10: keras.when.axis: `axis` has type int; `when` takes bool parameters",
+        "12:30: keras.when.pool: `pool` is not a parameter of this spec",
+    ],
     "example_two_expectations": ["8:5: examples[0]: give exactly one of `expected` (per sample) or `expected_mean`"],
     "param_builtin": [
         "6:3: parameters.float: parameter name `float` is a Python built-in that the generated code uses",
