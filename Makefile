@@ -48,12 +48,15 @@ generate: setup
 	$(BIN)/lossgen build --plots --out $(REFERENCE)
 	$(BIN)/python tools/performance_page.py
 
-## assets: the site's front-end assets (KaTeX), from the npm registry, pinned by package-lock.json
+## assets: the site's front-end assets, from the npm registry, pinned by package-lock.json:
+## KaTeX, and iframe-worker's shim (search from file://, for the offline plugin)
+SHIM := docs/assets/javascripts/iframe-worker/shim.js
 $(KATEX)/katex.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	rm -rf $(KATEX) && mkdir -p $(KATEX)/contrib
+	rm -rf $(KATEX) && mkdir -p $(KATEX)/contrib $(dir $(SHIM))
 	cp -r node_modules/katex/dist/katex.min.js node_modules/katex/dist/katex.min.css node_modules/katex/dist/fonts $(KATEX)/
 	cp node_modules/katex/dist/contrib/auto-render.min.js $(KATEX)/contrib/
+	cp node_modules/iframe-worker/shim/index.js $(SHIM)
 
 assets: $(KATEX)/katex.min.js
 
@@ -111,4 +114,4 @@ golden: setup
 	$(BIN)/python -m pytest tests/codegen/test_golden.py --update-goldens
 
 clean:
-	rm -rf $(VENV) site $(REFERENCE) docs/performance.md docs/performance $(KATEX) node_modules generated
+	rm -rf $(VENV) site $(REFERENCE) docs/performance.md docs/performance $(KATEX) $(dir $(SHIM)) node_modules generated

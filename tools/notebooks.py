@@ -28,7 +28,7 @@ come out far too low. `amplitude_weighted_mse` multiplies each squared error by
 
 This notebook trains the same small network twice on synthetic rainfall-like data and
 compares what each predicts for the rare large values. It uses the module from the
-[loss's reference page](../reference/amplitude_weighted_mse.md)
+[loss's reference page](../reference/amplitude_weighted_mse.html)
 (`amplitude_weighted_mse_class.py`), exactly as a reader would download it.""",
     ),
     (
@@ -156,7 +156,7 @@ calling a rare class-2 sample "class 0". Plain crossentropy treats every mistake
 `weights[true class][predicted class]`, so the costly confusion is trained away first.
 
 The module comes from the
-[loss's reference page](../reference/misclassification_weighted_crossentropy.md).""",
+[loss's reference page](../reference/misclassification_weighted_crossentropy.html).""",
     ),
     (
         "code",

@@ -80,6 +80,14 @@ _WEIGHTING_TEXT = {
 }
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a spec's prose, on one line: the catalog's summary column and
+    a page's meta description."""
+    flat = " ".join(text.split())
+    head, dot, _ = flat.partition(". ")
+    return head + ("." if dot or not head.endswith(".") else "")
+
+
 def wrap(text: str, width: int = DOC_WIDTH, indent: str = "") -> tuple[str, ...]:
     """Wrap prose to ``width`` columns; the first line is not indented, the rest are."""
     lines = textwrap.wrap(" ".join(text.split()), width=width, subsequent_indent=indent)
@@ -679,6 +687,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         class_title=class_title(spec.title.strip()),
         task=spec.task,
         summary=" ".join(spec.summary.split()),
+        description=first_sentence(spec.summary),
         summary_lines=wrap(spec.summary, DOC_WIDTH - 4),
         avoid_text=" ".join((spec.avoid_when or "").split()),
         params=params,

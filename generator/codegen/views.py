@@ -96,6 +96,7 @@ class LossView:
     class_title: str  # the first line of the class's docstring
     task: str
     summary: str
+    description: str  # the summary's first sentence: the page's meta description
     summary_lines: tuple[str, ...]  # the docstring paragraph, wrapped
     avoid_text: str  # Markdown: when not to use it; empty when the spec does not say
     params: tuple[ParamView, ...]

@@ -3,8 +3,11 @@ formula vocabulary and the command line, rendered with the templates of ``templa
 
 from __future__ import annotations
 
+import json
+
 import click
 
+from generator.codegen.lower import first_sentence
 from generator.codegen.render import module_files, render_template
 from generator.codegen.views import LossView
 from generator.formula.vocabulary import PUBLIC_FUNCTIONS
@@ -34,7 +37,7 @@ def catalog_view(items: list[LoadedSpec]) -> CatalogView:
                 name=i.spec.name,
                 title=i.spec.title.strip(),
                 task=i.spec.task,
-                summary=_first_sentence(i.spec.summary),
+                summary=first_sentence(i.spec.summary),
                 parameters=", ".join(f"`{n}`" for n in i.spec.parameters) or "none",
             )
             for i in members
@@ -43,14 +46,18 @@ def catalog_view(items: list[LoadedSpec]) -> CatalogView:
     return CatalogView(tuple(groups), len(items))
 
 
+def nav_json(catalog: CatalogView) -> str:
+    """The catalog's part of the site navigation, as data for the MkDocs hook
+    (``tools/mkdocs_nav.py``): one section per task, each loss under its title."""
+    sections = [
+        {"heading": group.heading, "pages": [{"title": e.title, "file": f"{e.name}.md"} for e in group.entries]}
+        for group in catalog.groups
+    ]
+    return json.dumps(sections, indent=1, ensure_ascii=False) + "\n"
+
+
 def _by_name(item: LoadedSpec) -> str:
     return item.spec.name
-
-
-def _first_sentence(text: str) -> str:
-    flat = " ".join(text.split())
-    head, dot, _ = flat.partition(". ")
-    return head + ("." if dot or not head.endswith(".") else "")
 
 
 def _table_cell(text: str) -> str:
@@ -102,6 +109,7 @@ def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView)
         "index.md": render_template("catalog.md.jinja", catalog=catalog),
         "vocabulary.md": render_template("vocabulary.md.jinja", tools=tools),
         "cli.md": render_template("cli.md.jinja", tools=tools),
+        "nav.json": nav_json(catalog),
     }
     for loss in losses:
         files.update(loss_files(loss))

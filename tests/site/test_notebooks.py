@@ -38,6 +38,6 @@ def test_committed_notebook_is_current_and_has_its_plots(filename):
 
 @pytest.mark.parametrize("filename", sorted(NOTEBOOKS))
 def test_notebook_plots_appear_on_the_site(filename):
-    page = ROOT / "site" / "notebooks" / filename.removesuffix(".ipynb") / "index.html"
+    page = ROOT / "site" / "notebooks" / f"{filename.removesuffix('.ipynb')}.html"
     assert page.is_file(), "run `make site` (make test does)"
     assert page.read_text().count("data:image/png") >= 1

@@ -50,24 +50,30 @@ def site() -> Path:
     return ROOT / "site"
 
 
+def page_file(site: Path, page: str) -> Path:
+    """The built file of a page: ``reference/huber`` is ``reference/huber.html`` (the
+    offline plugin turns directory URLs off, so links work from disk)."""
+    return site / f"{page}.html"
+
+
 def test_every_catalog_loss_has_a_reference_page(site):
     for name in catalog_names():
-        assert (site / "reference" / name / "index.html").is_file(), name
-    assert (site / "reference" / "index.html").is_file()
+        assert page_file(site, f"reference/{name}").is_file(), name
+    assert page_file(site, "reference/index").is_file()
 
 
 def test_the_performance_page_has_a_row_per_keras_twin_and_its_plot(site):
     """The page `make bench` results feed: in the site, linked from the home page, with a
     table row for every catalog loss that has a Keras twin and the plot in both palettes."""
-    page = (site / "performance" / "index.html").read_text(encoding="utf-8")
+    page = page_file(site, "performance").read_text(encoding="utf-8")
     twins = keras_twin_names()
     assert len(twins) >= 20
     for name in twins:
-        assert f'href="../reference/{name}/"' in page, name
+        assert f'href="reference/{name}.html"' in page, name
     for palette in ("light", "dark"):
-        assert f'src="ratios-{palette}.svg' in page
+        assert f'src="performance/ratios-{palette}.svg' in page
         assert (site / "performance" / f"ratios-{palette}.svg").read_text(encoding="utf-8").startswith("<?xml")
-    assert 'href="performance/"' in (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="performance.html"' in page_file(site, "index").read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- code blocks
@@ -156,7 +162,7 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
     files = {p.name: p.read_text() for p in (site / "reference" / "code").glob(f"{name}_*.py")}
     for filename, text in files.items():
         (tmp_path / filename).write_text(text)
-    page = site / "reference" / name / "index.html"
+    page = page_file(site, f"reference/{name}")
     blocks = python_blocks(page)
     assert len(blocks) == 6 and not any(fragment for _, fragment in blocks)
     modules, programs = [code for code, _ in blocks[:3]], [code for code, _ in blocks[3:]]
@@ -172,16 +178,23 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
             assert not error, f"{form} program of {page}:\n{half}\n{error[-3000:]}"
 
 
-@pytest.mark.parametrize("guide", GUIDES)
+@pytest.mark.parametrize("guide", [*(f"guides/{g}" for g in GUIDES), "get-started"])
 def test_every_python_block_of_a_guide_runs(site, guide, tmp_path):
-    page = site / "guides" / guide / "index.html"
-    fences = (ROOT / "docs" / "guides" / f"{guide}.md").read_text(encoding="utf-8").count("```python")
-    assert len(python_blocks(page)) == fences, "the page's Python blocks are not the guide's"
+    """Each block as a user pastes it, next to the catalog modules it imports (downloaded
+    from their reference pages, as the getting-started page says)."""
+    page = page_file(site, guide)
+    fences = (ROOT / "docs" / f"{guide}.md").read_text(encoding="utf-8").count("```python")
+    blocks = python_blocks(page)
+    assert len(blocks) == fences, "the page's Python blocks are not the guide's"
+    code = site / "reference" / "code"
+    for module in {m for text, _ in blocks for m in re.findall(r"^from (\w+) import", text, re.M)}:
+        if (code / f"{module}.py").is_file():
+            (tmp_path / f"{module}.py").write_text((code / f"{module}.py").read_text(encoding="utf-8"))
     _check_page_blocks(page, tmp_path)
 
 
 def test_fragments_are_few(site):
-    pages = list(site.rglob("index.html"))
+    pages = list(site.rglob("*.html"))
     blocks = [block for page in pages for block in python_blocks(page)]
     fragments = sum(fragment for _, fragment in blocks)
     total = len(blocks)
@@ -233,7 +246,7 @@ def test_reference_page_in_a_real_browser(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    page.goto(f"{server}/reference/binary_focal/", wait_until="networkidle")
+    page.goto(f"{server}/reference/binary_focal.html", wait_until="networkidle")
 
     # Math is typeset by the bundled KaTeX, not left as TeX source.
     page.wait_for_selector(".arithmatex .katex")
@@ -273,6 +286,30 @@ def test_reference_page_in_a_real_browser(server, browser):
     page.close()
 
 
+@pytest.mark.xdist_group("browser")
+def test_the_site_opened_from_disk_works(site, browser):
+    """As the README says: open site/index.html from disk, with no server. Links open
+    pages (not folder listings), math is typeset, and search answers, on a narrow phone
+    screen too."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((site / "index.html").as_uri(), wait_until="load")
+    page.locator("article a", has_text="catalog").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/reference/index.html"), page.url
+    page.locator("article a", has_text="Wing loss").first.click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/reference/wing.html"), page.url
+    page.wait_for_selector(".arithmatex .katex")
+    assert "\\begin{aligned}" not in page.locator("article").inner_text()
+
+    page.locator("label[for='__search']").first.click()
+    page.locator("input.md-search__input").click()
+    page.keyboard.type("keypoint")  # "(keypoint)" on the wing loss's page
+    page.wait_for_selector(".md-search-result__item", timeout=15000)
+    assert "wing" in page.locator(".md-search-result").inner_text().lower()
+    page.close()
+
+
 def test_no_page_loads_anything_from_outside(site):
     """Scripts, styles, images and fonts all come from the site itself."""
     import re
@@ -282,3 +319,53 @@ def test_no_page_loads_anything_from_outside(site):
     assert len(pages) > 20
     outside = [f"{page}: {m.group(0)}" for page in pages for m in pattern.finditer(page.read_text(encoding="utf-8"))]
     assert not outside, outside[:5]
+
+
+_LINK = re.compile(r'<(?:a|link|img|script|source)\b[^>]*?\b(?:href|src)="([^"]+)"', re.I)
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def test_every_link_of_the_site_leads_somewhere(site):
+    """Every relative link and source of every built page, the notebooks' pages included
+    (which `mkdocs build --strict` does not check), names a file of the site, and its
+    #fragment an id on that page."""
+    ids: dict[Path, set[str]] = {}
+
+    def ids_of(path: Path) -> set[str]:
+        if path not in ids:
+            ids[path] = set(_ID.findall(path.read_text(encoding="utf-8")))
+        return ids[path]
+
+    pages = sorted(site.rglob("*.html"))
+    broken = []
+    checked = 0
+    for page in pages:
+        for link in _LINK.findall(page.read_text(encoding="utf-8")):
+            link = html.unescape(link)
+            if re.match(r"[a-z][a-z0-9+.-]*:|//", link, re.I):
+                continue  # another site, data:, mailto:, javascript:
+            target, _, fragment = link.partition("#")
+            target = target.partition("?")[0]
+            if target.startswith("/"):  # the 404 page's links start at the site's root
+                path = site / target.lstrip("/")
+            else:
+                path = (page.parent / target).resolve() if target else page
+            if path.is_dir():
+                path = path / "index.html"
+            checked += 1
+            if not path.is_file():
+                broken.append(f"{page.relative_to(site)}: {link} (no such file)")
+            elif (
+                fragment
+                and path.suffix == ".html"
+                and fragment not in ids_of(path)
+                and fragment
+                not in (
+                    "only-light",
+                    "only-dark",
+                    "__codelineno",
+                )
+            ):
+                broken.append(f"{page.relative_to(site)}: {link} (no id {fragment!r} there)")
+    assert checked > 1000
+    assert not broken, f"{len(broken)} broken links, the first: {broken[:10]}"
