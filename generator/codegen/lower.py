@@ -27,7 +27,7 @@ from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, 
 from generator.formula.vocabulary import FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import PEER_INPUTS_TEXT, PEER_LIBRARIES, names
+from generator.spec.names import PEER_INPUTS_TEXT, PEER_LIBRARIES, keras_doc_url, names
 from generator.spec.program import program, weighted
 from generator.spec.schema import Example, LossSpec, Parameter, Part, Peer
 
@@ -668,7 +668,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
     keras_text = twin = ""
     if spec.keras is not None:
         args = ", ".join(f"{k}={v!r}" for k, v in spec.keras.args.items())
-        keras_text = twin = f"`keras.losses.{spec.keras.loss}({args})`"
+        twin = f"`keras.losses.{spec.keras.loss}({args})`"
+        keras_text = f"[{twin}]({keras_doc_url(spec.keras.loss)})"
         if spec.keras.note:
             keras_text += f". {spec.keras.note.strip()}"
     if spec.keras is not None:

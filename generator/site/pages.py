@@ -4,6 +4,7 @@ formula vocabulary and the command line, rendered with the templates of ``templa
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
@@ -96,10 +97,46 @@ def tool_view(cli: click.Group | None) -> ToolView:
     return ToolView(functions, tuple(commands))
 
 
-def loss_files(loss: LossView) -> dict[str, str]:
-    """Every file generated for one loss: its modules and its reference page."""
+_MENTION = re.compile(r"(?<![\[\w`])`([a-z][a-z0-9_]*)`(?![\]\w`(])")
+"""A name in backticks, alone: `dice`, but not `dice(axis=-1)` or an existing link."""
+
+
+def link_losses(markdown: str, titles: dict[str, str], own: str = "") -> tuple[str, list[str]]:
+    """The page with every other catalog loss named in its prose (`name`, in backticks)
+    turned into a link to that loss's page, and the names linked, in order of first
+    mention. Code blocks and headings are left as they are."""
+    mentioned: list[str] = []
+
+    def link(match: re.Match) -> str:
+        name = match.group(1)
+        if name == own or name not in titles:
+            return match.group(0)
+        if name not in mentioned:
+            mentioned.append(name)
+        return f"[`{name}`]({name}.md)"
+
+    lines, fenced = [], False
+    for line in markdown.split("\n"):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and not stripped.startswith("#"):
+            line = _MENTION.sub(link, line)
+        lines.append(line)
+    return "\n".join(lines), mentioned
+
+
+def loss_files(loss: LossView, titles: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file generated for one loss: its modules and its reference page. Given the
+    catalog's titles by name, the page links the other losses it names and lists them
+    under "See also"."""
     files = module_files(loss)
-    files[f"{loss.name}.md"] = render_template("reference.md.jinja", loss=loss)
+    page = render_template("reference.md.jinja", loss=loss, see_also=())
+    if titles:
+        _, mentioned = link_losses(page, titles, loss.name)
+        see_also = tuple({"name": name, "title": titles[name]} for name in mentioned)
+        page, _ = link_losses(render_template("reference.md.jinja", loss=loss, see_also=see_also), titles, loss.name)
+    files[f"{loss.name}.md"] = page
     return files
 
 
@@ -111,6 +148,8 @@ def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView)
         "cli.md": render_template("cli.md.jinja", tools=tools),
         "nav.json": nav_json(catalog),
     }
+    titles = {loss.name: loss.title for loss in losses}
+    files["index.md"], _ = link_losses(files["index.md"], titles)
     for loss in losses:
-        files.update(loss_files(loss))
+        files.update(loss_files(loss, titles))
     return dict(sorted(files.items()))

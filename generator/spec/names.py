@@ -45,6 +45,41 @@ def names(spec: LossSpec) -> Names:
     return Names(spec.name, f"make_{spec.name}", f"{spec.name}_loss", cls, pack)
 
 
+KERAS_DOC_PAGES = {
+    "probabilistic_losses": (
+        "BinaryCrossentropy",
+        "BinaryFocalCrossentropy",
+        "CategoricalCrossentropy",
+        "CategoricalFocalCrossentropy",
+        "SparseCategoricalCrossentropy",
+        "Poisson",
+        "KLDivergence",
+    ),
+    "regression_losses": (
+        "MeanSquaredError",
+        "MeanAbsoluteError",
+        "MeanAbsolutePercentageError",
+        "MeanSquaredLogarithmicError",
+        "CosineSimilarity",
+        "Huber",
+        "LogCosh",
+        "Tversky",
+        "Dice",
+    ),
+    "hinge_losses": ("Hinge", "SquaredHinge", "CategoricalHinge"),
+}
+"""The keras.io page that documents each built-in loss class; a class not listed links to
+the losses overview."""
+
+
+def keras_doc_url(loss: str) -> str:
+    """Where keras.io documents ``keras.losses.<loss>``."""
+    for page, classes in KERAS_DOC_PAGES.items():
+        if loss in classes:
+            return f"https://keras.io/api/losses/{page}/#{loss.lower()}-class"
+    return "https://keras.io/api/losses/"
+
+
 PEER_LIBRARIES = {
     "monai": "MONAI",
     "pytorch_metric_learning": "pytorch-metric-learning",

@@ -369,3 +369,27 @@ def test_every_link_of_the_site_leads_somewhere(site):
                 broken.append(f"{page.relative_to(site)}: {link} (no id {fragment!r} there)")
     assert checked > 1000
     assert not broken, f"{len(broken)} broken links, the first: {broken[:10]}"
+
+
+_CODE_SPAN = re.compile(r'(<a [^>]*href="([a-z0-9_]+)\.html"[^>]*>)?<code>([a-z][a-z0-9_]*)</code>')
+
+
+def test_every_catalog_loss_named_on_a_reference_page_is_a_link(site):
+    """A loss named in a page's prose (`dice`) links to its page, and the page lists the
+    losses it names under "See also"."""
+    names = set(catalog_names())
+    unlinked, linked = [], 0
+    for name in sorted(names):
+        text = page_file(site, f"reference/{name}").read_text(encoding="utf-8")
+        article = text[text.index("<article") : text.index("</article>")]
+        for anchor, target, word in _CODE_SPAN.findall(article):
+            if word in names and word != name:
+                if anchor and target == word:
+                    linked += 1
+                else:
+                    unlinked.append(f"{name}: {word}")
+    assert linked > 100
+    assert not unlinked, unlinked[:10]
+    dice = page_file(site, "reference/dice").read_text(encoding="utf-8")
+    see_also = dice[dice.index('id="see-also"') :]
+    assert 'href="bce_dice.html"' in see_also[: see_also.index("</ul>")]
