@@ -95,7 +95,11 @@ def generate(spec: str, form: str, output: Path | None) -> None:
     show_default=True,
     help="Output folder; replaced as a whole.",
 )
-@click.option("--plots", is_flag=True, help="Also draw each loss's plot (OUT/plots/*.svg; needs matplotlib).")
+@click.option(
+    "--plots",
+    is_flag=True,
+    help="Also draw each loss's plot (OUT/plots/*.svg) and work its example (needs NumPy and matplotlib).",
+)
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),

@@ -689,6 +689,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         task=spec.task,
         summary=" ".join(spec.summary.split()),
         description=first_sentence(spec.summary),
+        spec_text=item.text.rstrip("\n"),
         summary_lines=wrap(spec.summary, DOC_WIDTH - 4),
         avoid_text=" ".join((spec.avoid_when or "").split()),
         params=params,

@@ -97,6 +97,7 @@ class LossView:
     task: str
     summary: str
     description: str  # the summary's first sentence: the page's meta description
+    spec_text: str  # the spec file as written, shown on the page
     summary_lines: tuple[str, ...]  # the docstring paragraph, wrapped
     avoid_text: str  # Markdown: when not to use it; empty when the spec does not say
     params: tuple[ParamView, ...]

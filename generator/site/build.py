@@ -17,10 +17,16 @@ def generate_files(
     items: list[LoadedSpec], plots: bool = False, cli: click.Group | None = None, workers: int = 1
 ) -> dict[str, str]:
     """Every output file of a build, formatted, in memory. With ``plots``, the SVG plots too
-    (slower: matplotlib), drawn by ``workers`` processes. ``cli`` is the click group the
+    (slower: matplotlib), drawn by ``workers`` processes, and each page's worked example
+    (NumPy). ``cli`` is the click group the
     command-line page documents."""
     views = [lower.loss_view(item, plots) for item in items]
-    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli))
+    examples = {}
+    if plots:  # NumPy, as for the plots: a build without them needs only the generator
+        from generator.site.examples import worked_example
+
+        examples = {item.name: worked_example(item) for item in items}
+    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli), examples)
     files = formatting.format_files(files)
     if plots:
         from generator.site.plots import plot_files

@@ -126,22 +126,26 @@ def link_losses(markdown: str, titles: dict[str, str], own: str = "") -> tuple[s
     return "\n".join(lines), mentioned
 
 
-def loss_files(loss: LossView, titles: dict[str, str] | None = None) -> dict[str, str]:
+def loss_files(loss: LossView, titles: dict[str, str] | None = None, example: object = None) -> dict[str, str]:
     """Every file generated for one loss: its modules and its reference page. Given the
     catalog's titles by name, the page links the other losses it names and lists them
-    under "See also"."""
+    under "See also"; given a worked example (:mod:`generator.site.examples`), it shows it."""
     files = module_files(loss)
-    page = render_template("reference.md.jinja", loss=loss, see_also=())
+    page = render_template("reference.md.jinja", loss=loss, see_also=(), example=example)
     if titles:
         _, mentioned = link_losses(page, titles, loss.name)
         see_also = tuple({"name": name, "title": titles[name]} for name in mentioned)
-        page, _ = link_losses(render_template("reference.md.jinja", loss=loss, see_also=see_also), titles, loss.name)
+        page = render_template("reference.md.jinja", loss=loss, see_also=see_also, example=example)
+        page, _ = link_losses(page, titles, loss.name)
     files[f"{loss.name}.md"] = page
     return files
 
 
-def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView) -> dict[str, str]:
-    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages."""
+def catalog_files(
+    losses: list[LossView], catalog: CatalogView, tools: ToolView, examples: dict[str, object] | None = None
+) -> dict[str, str]:
+    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages;
+    ``examples`` are the worked examples by loss name."""
     files: dict[str, str] = {
         "index.md": render_template("catalog.md.jinja", catalog=catalog),
         "vocabulary.md": render_template("vocabulary.md.jinja", tools=tools),
@@ -151,5 +155,5 @@ def catalog_files(losses: list[LossView], catalog: CatalogView, tools: ToolView)
     titles = {loss.name: loss.title for loss in losses}
     files["index.md"], _ = link_losses(files["index.md"], titles)
     for loss in losses:
-        files.update(loss_files(loss, titles))
+        files.update(loss_files(loss, titles, (examples or {}).get(loss.name)))
     return dict(sorted(files.items()))

@@ -55,6 +55,7 @@ class LoadedSpec:
     path: Path
     spec: LossSpec
     program: semantics.Program
+    text: str = ""  # the spec file as written, for the reference page
 
     @property
     def name(self) -> str:
@@ -467,7 +468,7 @@ def load_spec(path: Path) -> LoadedSpec:
     if problems:
         raise SpecErrors(_unique([_problem_error(path, root, lines, p) for p in problems]))
     assert program is not None
-    return LoadedSpec(path, spec, program)
+    return LoadedSpec(path, spec, program, text)
 
 
 def _problem_error(path: Path, root: object, lines: list[str], problem: semantics.Problem) -> SpecError:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import html
 import http.server
+import io
 import os
 import re
 import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import ROOT, catalog_names, keras_twin_names
 
@@ -99,7 +101,7 @@ def python_blocks(page: Path) -> list[tuple[str, bool]]:
     return blocks
 
 
-def _run_block(code: str, cwd: Path) -> str:
+def _run_block(code: str, cwd: Path, out: io.StringIO | None = None) -> str:
     """Run one page block in this interpreter, as ``python -c`` would in ``cwd``: a fresh
     ``__main__`` namespace, ``cwd`` as working directory and first on ``sys.path``. Returns
     the error (traceback) text, or "" when the block ran. The modules it imported from
@@ -112,7 +114,6 @@ def _run_block(code: str, cwd: Path) -> str:
     reloads in a new process and evaluates and trains there traced
     (tests/check/test_reload.py's probe)."""
     import contextlib
-    import io
     import traceback
     import warnings
 
@@ -124,7 +125,7 @@ def _run_block(code: str, cwd: Path) -> str:
     sys.path.insert(0, str(cwd))
     tf.config.run_functions_eagerly(True)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(out if out is not None else io.StringIO()), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Even though the `tf.config.experimental_run_functions_eagerly`")
             exec(compile(code, "<page block>", "exec"), {"__name__": "__main__"})
         return ""
@@ -164,7 +165,9 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
         (tmp_path / filename).write_text(text)
     page = page_file(site, f"reference/{name}")
     blocks = python_blocks(page)
-    assert len(blocks) == 6 and not any(fragment for _, fragment in blocks)
+    examples = [block for block in blocks if EXAMPLE_MARKER in block[0]]
+    blocks = [block for block in blocks if block not in examples]
+    assert len(blocks) == 6 and not any(fragment for _, fragment in blocks + examples)
     modules, programs = [code for code, _ in blocks[:3]], [code for code, _ in blocks[3:]]
     assert sorted(modules) == sorted(files[f"{name}_{form}.py"] for form in FORMS)
     for form, program in zip(FORMS, programs, strict=True):
@@ -176,6 +179,26 @@ def test_every_python_block_of_a_reference_page_runs(site, name, tmp_path):
         for half in (train, marker + reload):
             error = _run_block(half, tmp_path)
             assert not error, f"{form} program of {page}:\n{half}\n{error[-3000:]}"
+    for code, _ in examples:
+        _check_worked_example(code, tmp_path, page)
+
+
+EXAMPLE_MARKER = "print(np.asarray("
+_NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan|inf", re.I)
+
+
+def _check_worked_example(code: str, cwd: Path, page: Path) -> None:
+    """The worked example prints what its last line says: the function's float32 values
+    against the float64 evaluation written into the page at build time, to the 4
+    significant digits shown."""
+    out = io.StringIO()
+    error = _run_block(code, cwd, out)
+    assert not error, f"worked example of {page}:\n{code}\n{error[-3000:]}"
+    printed = [float(v) for v in _NUMBER.findall(out.getvalue())]
+    shown = [float(v) for v in _NUMBER.findall(code.rstrip().splitlines()[-1])]
+    assert len(printed) == len(shown) == 4, (page, out.getvalue(), shown)
+    scale = max(abs(v) for v in shown)
+    np.testing.assert_allclose(printed, shown, rtol=6e-4, atol=1e-4 * scale + 1e-9, err_msg=str(page))
 
 
 @pytest.mark.parametrize("guide", [*(f"guides/{g}" for g in GUIDES), "get-started"])
