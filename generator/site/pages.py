@@ -12,8 +12,19 @@ from generator.codegen.lower import first_sentence
 from generator.codegen.render import module_files, render_template
 from generator.codegen.views import LossView
 from generator.formula.vocabulary import PUBLIC_FUNCTIONS
-from generator.site.views import CatalogEntry, CatalogView, CommandView, FunctionRow, OptionRow, TaskGroup, ToolView
+from generator.site.views import (
+    CatalogEntry,
+    CatalogView,
+    CommandView,
+    FunctionRow,
+    OptionRow,
+    PeerLibrary,
+    PeerRow,
+    TaskGroup,
+    ToolView,
+)
 from generator.spec.loader import LoadedSpec
+from generator.spec.names import PEER_LIBRARIES
 
 _TASK_HEADINGS = {
     "regression": "Regression",
@@ -44,7 +55,21 @@ def catalog_view(items: list[LoadedSpec]) -> CatalogView:
             for i in members
         )
         groups.append(TaskGroup(task, heading, entries))
-    return CatalogView(tuple(groups), len(items))
+    return CatalogView(tuple(groups), len(items), _peer_index(items))
+
+
+def _peer_index(items: list[LoadedSpec]) -> tuple[PeerLibrary, ...]:
+    """For each peer library, its calls that a catalog loss reproduces (from the specs'
+    ``peers``), sorted by call."""
+    found: dict[str, set[tuple[str, str, str]]] = {module: set() for module in PEER_LIBRARIES}
+    for item in items:
+        for peer in item.spec.peers:
+            found[peer.call.split(".")[0]].add((peer.call, item.name, item.spec.title.strip()))
+    return tuple(
+        PeerLibrary(PEER_LIBRARIES[module], tuple(PeerRow(*row) for row in sorted(rows)))
+        for module, rows in found.items()
+        if rows
+    )
 
 
 def nav_json(catalog: CatalogView) -> str:
@@ -101,15 +126,18 @@ _MENTION = re.compile(r"(?<![\[\w`])`([a-z][a-z0-9_]*)`(?![\]\w`(])")
 """A name in backticks, alone: `dice`, but not `dice(axis=-1)` or an existing link."""
 
 
-def link_losses(markdown: str, titles: dict[str, str], own: str = "") -> tuple[str, list[str]]:
+def link_losses(
+    markdown: str, titles: dict[str, str], own: str = "", keep: frozenset[str] = frozenset()
+) -> tuple[str, list[str]]:
     """The page with every other catalog loss named in its prose (`name`, in backticks)
     turned into a link to that loss's page, and the names linked, in order of first
-    mention. Code blocks and headings are left as they are."""
+    mention. Code blocks, headings and the names in ``keep`` (the page's own parameters,
+    which may share a loss's name) are left as they are."""
     mentioned: list[str] = []
 
     def link(match: re.Match) -> str:
         name = match.group(1)
-        if name == own or name not in titles:
+        if name == own or name in keep or name not in titles:
             return match.group(0)
         if name not in mentioned:
             mentioned.append(name)
@@ -133,10 +161,11 @@ def loss_files(loss: LossView, titles: dict[str, str] | None = None, example: ob
     files = module_files(loss)
     page = render_template("reference.md.jinja", loss=loss, see_also=(), example=example)
     if titles:
-        _, mentioned = link_losses(page, titles, loss.name)
+        keep = frozenset(p.name for p in loss.params)
+        _, mentioned = link_losses(page, titles, loss.name, keep)
         see_also = tuple({"name": name, "title": titles[name]} for name in mentioned)
         page = render_template("reference.md.jinja", loss=loss, see_also=see_also, example=example)
-        page, _ = link_losses(page, titles, loss.name)
+        page, _ = link_losses(page, titles, loss.name, keep)
     files[f"{loss.name}.md"] = page
     return files
 

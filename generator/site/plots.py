@@ -8,6 +8,7 @@ dates, text kept as text.
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,13 @@ def _scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.n
         y_true = np.tile([0.0, 0.0, 1.0, 1.0], (POINTS, 1))
         y_pred = np.stack([np.zeros(POINTS), shift, np.ones(POINTS), 1.0 + shift], axis=-1)
         return shift, y_true, y_pred, "horizontal shift of the predicted box (box width 1)", ""
+    if spec.task == "ranking":
+        # A list of three: the most relevant item's score moves past the others' (1 and 0).
+        x = np.linspace(-3.0, 4.0, POINTS)
+        y_true = np.tile([2.0, 1.0, 0.0], (POINTS, 1))
+        y_pred = np.stack([x, np.ones(POINTS), np.zeros(POINTS)], axis=-1)
+        note = "a list of 3 with relevance (2, 1, 0); the other scores at 1 and 0"
+        return x, y_true, y_pred, "score of the most relevant item", note
     if spec.plot.along == "angle":
         theta = np.linspace(0.0, np.pi, POINTS)
         y_true = np.tile([1.0, 0.0], (POINTS, 1))
@@ -204,45 +212,107 @@ def to_svg(fig) -> str:
     return buffer.getvalue()
 
 
-def svg(item: LoadedSpec, palette: str) -> str:
+PANELS = ("loss", "slope")
+"""The two plots of a loss, each its own SVG (``plots/<name>-<panel>-<palette>.svg``), so
+that narrow screens stack them at full width."""
+
+FLAT = 1e-9
+"""Values whose spread is at most this fraction of their size are constant: their wiggle
+is round-off, and the plot says "constant" instead of drawing it."""
+
+
+def _flat(values: np.ndarray) -> bool:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return True
+    return float(np.ptp(finite)) <= FLAT * max(1.0, float(np.max(np.abs(finite))))
+
+
+SPIKE = 10.0
+"""A curve spikes when it reaches further than this many times the spread of the rest of
+its values beyond them: then the axis shows the rest, and the title says so."""
+
+
+def _limits(values: np.ndarray, low: float, high: float) -> tuple[float, float, bool]:
+    """Axis limits for ``values``: all of them, or, when some spike far beyond the body
+    (percentiles ``low`` to ``high``), the body; and whether values were cut off."""
+    finite = values[np.isfinite(values)]
+    bottom, top = (float(v) for v in np.percentile(finite, [low, high]))
+    spread = top - bottom
+    lowest, highest = float(finite.min()), float(finite.max())
+    clipped = highest > top + SPIKE * spread or lowest < bottom - SPIKE * spread
+    if not clipped:
+        bottom, top = lowest, highest
+    pad = 0.06 * (top - bottom) or 0.5 * max(1.0, abs(top))
+    return bottom - pad, top + pad, clipped
+
+
+def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
+    """The loss and slope plots of one spec in one palette, by panel."""
     from matplotlib import pyplot as plt
 
     colors = style(palette)
     lines, label_x, note = curves(item)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
     slopes = []
     for curve in lines:
-        dash = "--" if curve.dashed else "-"
-        color = colors["lines"][curve.color % len(colors["lines"])]
-        left.plot(curve.x, curve.loss, dash, color=color, label=curve.label or None, linewidth=1.6)
         slope = np.gradient(curve.loss, curve.x)
-        slopes.append(slope[np.isfinite(slope)])
-        right.plot(curve.x, slope, dash, color=color, linewidth=1.6)
-    finite = np.concatenate(slopes)
-    if finite.size:
-        # Clipping and log(0) guards make the slope spike at the very edges; show the body.
-        low, high = np.percentile(finite, [1, 99])
-        pad = 0.1 * (high - low) or 1.0
-        right.set_ylim(low - pad, high + pad)
-    titles = (f"loss ({note})" if note else "loss", "slope of the loss along the x axis")
-    for axis, title in zip((left, right), titles, strict=True):
+        finite = slope[np.isfinite(slope)]
+        if finite.size and _flat(slope):  # a straight line: draw its slope without the round-off
+            slope = np.full_like(slope, float(np.median(finite)))
+        slopes.append(slope)
+    losses = np.concatenate([curve.loss for curve in lines])
+    flat_loss = all(_flat(curve.loss) for curve in lines)
+    held = note if not note or "solid" in note else f"held fixed: {note}"
+    varied = next((curve.label.partition(" = ")[0] for curve in lines if " = " in curve.label), "")
+    others = f"parameters other than {varied} at their defaults" if varied else "default parameters"
+    solid = [curve.loss for curve in lines if not curve.dashed]
+    if varied and len(solid) > 1:
+        spread = float(np.nanmax(losses) - np.nanmin(losses)) or 1.0
+        gap = max(float(np.nanmax(np.abs(solid[0] - other))) for other in solid[1:])
+        if gap < 0.01 * spread:
+            others += f"; the values of {varied} differ too little to see at this scale"
+    out = {}
+    for panel, values, title in (
+        ("loss", [curve.loss for curve in lines], "loss"),
+        ("slope", slopes, "slope of the loss along the x axis"),
+    ):
+        fig, axis = plt.subplots(figsize=(4.4, 3.3), layout="constrained")
+        for curve, ys in zip(lines, values, strict=True):
+            color = colors["lines"][curve.color % len(colors["lines"])]
+            axis.plot(curve.x, ys, "--" if curve.dashed else "-", color=color, label=curve.label or None, linewidth=1.6)
+        everything = np.concatenate(values)
+        if panel == "loss" and flat_loss:
+            axis.text(0.5, 0.7, "constant along this scan", transform=axis.transAxes, ha="center", va="center")
+        elif np.isfinite(everything).any():
+            # Clips and log(0) guards make a curve spike at the edges: show the body, and say so.
+            bottom, top, clipped = _limits(everything, 2, 98) if panel == "slope" else _limits(losses, 0, 97)
+            axis.set_ylim(bottom, top)
+            if clipped:
+                title += " (spikes cut off)"
+        if panel == "slope" and all(_flat(ys) for ys in values):
+            axis.text(0.5, 0.92, "constant slope", transform=axis.transAxes, ha="center", va="top")
         axis.set_title(title)
         axis.set_xlabel(label_x)
+        axis.ticklabel_format(axis="both", style="plain", useOffset=False)
         axis.grid(color=colors["grid"], linewidth=0.6)
         axis.set_facecolor("none")
         for side in ("top", "right"):
             axis.spines[side].set_visible(False)
-    if any(curve.label not in ("", "loss") for curve in lines):
-        left.legend(frameon=False)
-    return to_svg(fig)
+        if panel == "loss" and any(curve.label not in ("", "loss") for curve in lines):
+            axis.legend(frameon=False)
+        footer = textwrap.wrap("; ".join(t for t in (held, others) if t) + ".", 78)
+        fig.text(0.01, 0.005, "\n".join(footer), fontsize=7.5, ha="left", va="bottom")
+        fig.get_layout_engine().set(rect=(0, 0.035 * len(footer) + 0.015, 1, 1 - 0.035 * len(footer) - 0.015))
+        out[panel] = to_svg(fig)
+    return out
 
 
-def _svg(job: tuple[LoadedSpec, str]) -> str:
-    return svg(*job)
+def _svgs(job: tuple[LoadedSpec, str]) -> dict[str, str]:
+    return svgs(*job)
 
 
 def plot_files(items: list[LoadedSpec], workers: int = 1) -> dict[str, str]:
-    """``plots/<name>-light.svg`` and ``plots/<name>-dark.svg`` for every spec, drawn by
+    """``plots/<name>-<panel>-<palette>.svg`` for every spec, panel and palette, drawn by
     ``workers`` processes. Each plot depends only on its spec and palette, so the files
     are the same whatever the number of workers; new processes are spawned, not forked,
     so a caller that has started threads (TensorFlow's, say) is safe."""
@@ -251,7 +321,11 @@ def plot_files(items: list[LoadedSpec], workers: int = 1) -> dict[str, str]:
         import multiprocessing
 
         with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-            drawn = pool.map(_svg, jobs, chunksize=4)
+            drawn = pool.map(_svgs, jobs, chunksize=4)
     else:
-        drawn = [_svg(job) for job in jobs]
-    return {f"plots/{item.name}-{palette}.svg": text for (item, palette), text in zip(jobs, drawn, strict=True)}
+        drawn = [_svgs(job) for job in jobs]
+    return {
+        f"plots/{item.name}-{panel}-{palette}.svg": text
+        for (item, palette), panels in zip(jobs, drawn, strict=True)
+        for panel, text in panels.items()
+    }

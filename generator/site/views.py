@@ -23,9 +23,23 @@ class TaskGroup:
 
 
 @dataclass(frozen=True)
+class PeerRow:
+    call: str  # the library's class or function, dotted
+    name: str  # the catalog loss that reproduces it
+    title: str
+
+
+@dataclass(frozen=True)
+class PeerLibrary:
+    library: str  # the name users know it by
+    rows: tuple[PeerRow, ...]
+
+
+@dataclass(frozen=True)
 class CatalogView:
     groups: tuple[TaskGroup, ...]
     count: int
+    peers: tuple[PeerLibrary, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -288,14 +288,14 @@ def test_reference_page_in_a_real_browser(server, browser):
     assert page.locator("button.md-code__button[data-md-type='copy']").count() >= 3
 
     # The plot loads.
-    plot = page.locator("img[src*='binary_focal-light.svg']")
+    plot = page.locator("img[src*='binary_focal-loss-light.svg']")
     assert plot.evaluate("img => img.complete && img.naturalWidth > 0")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "binary_focal-light.png"), full_page=False)
     page.locator("label[for='__palette_1']").first.click()  # switch to the dark palette
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-    assert page.locator("img[src*='binary_focal-dark.svg']").evaluate("img => img.naturalWidth > 0")
+    assert page.locator("img[src*='binary_focal-slope-dark.svg']").evaluate("img => img.naturalWidth > 0")
     page.screenshot(path=str(ARTIFACTS / "binary_focal-dark.png"), full_page=False)
 
     # Search finds the focal loss.
@@ -324,6 +324,10 @@ def test_the_site_opened_from_disk_works(site, browser):
     assert page.url.endswith("/reference/wing.html"), page.url
     page.wait_for_selector(".arithmatex .katex")
     assert "\\begin{aligned}" not in page.locator("article").inner_text()
+    # The two plots stack, each at nearly the screen's width.
+    loss, slope = (page.locator(f"img[src*='wing-{panel}-light.svg']").bounding_box() for panel in ("loss", "slope"))
+    assert loss["width"] > 300 and slope["width"] > 300, (loss, slope)
+    assert slope["y"] >= loss["y"] + loss["height"] - 1, (loss, slope)
 
     page.locator("label[for='__search']").first.click()
     page.locator("input.md-search__input").click()
