@@ -24,9 +24,12 @@ UV_VERSION := 0.13.8
 FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 INSTALL := UV_LINK_MODE=copy $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode $(addprefix --find-links ,$(FIND_LINKS))
 
-$(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# uv first, in the venv (a venv made before uv was used gets it too)
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/uv
 	$(INSTALL) -r requirements.lock
 	$(INSTALL) --no-deps -e .
 	touch $(STAMP)
@@ -34,7 +37,8 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 ## backends: the JAX and PyTorch CPU builds, added to .venv (requirements-backends.lock), and
-## the PyTorch libraries the peer tests compare with (requirements-peers.lock)
+## the libraries the peer tests compare with (requirements-peers.lock: the PyTorch ones, and
+## KerasCV and Keras Recommenders)
 BACKENDS_STAMP := $(VENV)/.backends
 $(BACKENDS_STAMP): $(STAMP) requirements-backends.lock requirements-peers.lock
 	$(INSTALL) -r requirements.lock -r requirements-backends.lock -r requirements-peers.lock
@@ -70,9 +74,9 @@ browser:
 
 ## test: set up what the suite needs, three jobs at a time (the venv then its backends; the
 ## site's assets, then its pages and plots; the browser), run the whole suite (which checks
-## the site too), then the agreement and oracle tests again on JAX, and on PyTorch with the
-## peer tests (tests/peers: each loss against MONAI, kornia, pytorch-metric-learning,
-## torchmetrics)
+## the site too, and compares with the Keras peer libraries, KerasCV and Keras Recommenders),
+## then the agreement and oracle tests again on JAX, and on PyTorch with the peer tests
+## (tests/peers: each loss against MONAI, kornia, pytorch-metric-learning, torchmetrics)
 define RUN_MAIN
 $(BIN)/python -m pytest -n 2 --dist loadgroup
 endef

@@ -27,7 +27,7 @@ from generator.formula.tree import Binary, Call, Compare, Cond, Node, Num, Ref, 
 from generator.formula.vocabulary import FUNCTIONS
 from generator.spec import shapes
 from generator.spec.loader import LoadedSpec
-from generator.spec.names import PEER_INPUTS_TEXT, PEER_LIBRARIES, keras_doc_url, names
+from generator.spec.names import KERAS_PEER_LIBRARIES, PEER_INPUTS_TEXT, PEER_LIBRARIES, keras_doc_url, names
 from generator.spec.program import program, weighted
 from generator.spec.schema import Example, LossSpec, Parameter, Part, Peer
 
@@ -611,10 +611,24 @@ def _peer_view(function: str, peer: Peer) -> PeerView:
         library=PEER_LIBRARIES[peer.call.partition(".")[0]],
         call=f"`{peer.call}({arguments})`",
         ours=factor + f"{reduced}`{function}({params})`" + shift,
-        inputs="; ".join(PEER_INPUTS_TEXT[step] for step in peer.inputs),
+        inputs="; ".join(
+            PEER_INPUTS_TEXT[step] + ("" if peer.inputs.count(step) == 1 else f" ({peer.inputs.count(step)} times)")
+            for step in dict.fromkeys(peer.inputs)
+        ),
         tolerance=f"{peer.tolerance:.0e}",
         note=" ".join((peer.note or "").split()),
     )
+
+
+def _peers_backend(peers: list[Peer]) -> str:
+    """What the peer test computes the peers with: the Keras libraries on TensorFlow, the
+    others on PyTorch."""
+    keras = {peer.call.partition(".")[0] in KERAS_PEER_LIBRARIES for peer in peers}
+    if keras == {True}:
+        return "TensorFlow"
+    if keras == {True, False}:
+        return "PyTorch (TensorFlow for the Keras libraries)"
+    return "PyTorch"
 
 
 def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
@@ -713,6 +727,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         keras_text=keras_text,
         checked_text=checked,
         peers=tuple(_peer_view(generated.function, peer) for peer in spec.peers),
+        peers_backend=_peers_backend(spec.peers),
         published=tuple(_published(example) for example in spec.examples),
         references=tuple(spec.references),
         forms=forms,

@@ -121,6 +121,7 @@ class LossView:
     keras_text: str  # Markdown: the Keras twin, if any
     checked_text: str  # Markdown: what the tests compare this loss with
     peers: tuple[PeerView, ...]  # the same loss in other libraries, with the arguments that match
+    peers_backend: str  # what the peer test computes with: ``PyTorch``, ``TensorFlow`` or both
     published: tuple[str, ...]  # Markdown, one line per published value the loss reproduces
     references: tuple[str, ...]
     forms: tuple[FormView, ...]

@@ -85,8 +85,16 @@ PEER_LIBRARIES = {
     "pytorch_metric_learning": "pytorch-metric-learning",
     "kornia": "kornia",
     "torchmetrics": "torchmetrics",
+    "keras_cv": "KerasCV",
+    "keras_rs": "Keras Recommenders",
 }
-"""The libraries a spec's ``peers`` may name, by module, with the name users know them by."""
+"""The libraries a spec's ``peers`` may name, by module, with the name users know them by.
+The Keras libraries (:data:`KERAS_PEER_LIBRARIES`) are compared on the TensorFlow backend,
+the others on PyTorch."""
+
+KERAS_PEER_LIBRARIES = frozenset({"keras_cv", "keras_rs"})
+"""The peer libraries built on Keras: the peer test compares them in the TensorFlow pass
+(values, and gradients from ``tf.GradientTape``), the PyTorch libraries in the PyTorch pass."""
 
 
 PEER_INPUTS_TEXT = {
@@ -95,10 +103,16 @@ PEER_INPUTS_TEXT = {
     "class_ids": "one-hot targets as class ids",
     "embeddings": "`(embeddings, labels)`",
     "flatten": "both inputs flattened to one vector",
+    "log_predictions": "the logarithms of the predicted probabilities, as logits for a softmax",
     "log_probabilities": "the logarithms of both inputs",
     "logits": "logits `log(p / (1 - p))` in place of the predicted probabilities",
     "per_sample": "the peer called on each sample alone (it pools over all it is given)",
+    "positive_anchors": "the peer's mean over the anchors with a classmate, times their share of the batch",
+    "proxies": "`(embeddings, labels)` with identity proxies, so the peer's similarities are `y_pred`",
+    "reference_embeddings": "`(embeddings, ref_emb=y_true)`: the targets are the second view's embeddings",
     "row_image": "each sample as a one-row image: predictions `(N, 1, 1, P)`, targets `(N, 1, P)`",
     "target_first": "the target first",
+    "trailing_axis": "an axis of size 1 added at the end of both inputs (the peer sums over the last axis)",
+    "two_views": "`(first view, second view)`: the two halves of `y_pred`, paired by position",
 }
 """How each of a peer's input conventions reads on a reference page."""

@@ -150,25 +150,52 @@ PeerInput = Literal[
     "class_ids",
     "embeddings",
     "flatten",
+    "log_predictions",
     "log_probabilities",
     "logits",
     "per_sample",
+    "positive_anchors",
+    "proxies",
+    "reference_embeddings",
     "row_image",
     "target_first",
+    "trailing_axis",
+    "two_views",
 ]
 """How the peer test hands the loss's inputs to a peer, applied in order: ``channel_axis``
 adds an axis of size 1 after the batch (``(N, P)`` becomes ``(N, 1, P)``);
-``channels_first`` moves the last axis to the second; ``class_ids`` turns one-hot targets
+``channels_first`` moves the last axis to the second (of the targets only while they have
+as many axes as the predictions, so that after ``class_ids`` a map of class ids keeps its
+pixel order); ``class_ids`` turns one-hot targets
 into integer class ids; ``embeddings`` calls ``peer(embeddings, labels)`` with ``y_pred``
 and the targets as a vector of integer labels (pytorch-metric-learning's convention);
 ``flatten`` makes both inputs one vector (for metrics that treat each column as an output);
+``log_predictions`` passes the natural logarithm of the predicted probabilities, as
+logits for peers that apply a softmax (``softmax(log p)`` is ``p``);
 ``log_probabilities`` passes the natural logarithms of both inputs; ``logits`` passes
 ``log(p / (1 - p))`` of the predicted probabilities, for peers that apply the sigmoid;
 ``per_sample`` calls the peer once per sample, on that sample alone, and stacks the
 results (for metrics that pool over everything they are given, as torchmetrics' do);
+``positive_anchors`` multiplies the peer's value by the share of the batch's samples that
+have another sample of their label (pytorch-metric-learning's reducers average over those
+anchors only), so that it equals the batch mean of a loss that gives the others 0;
+``proxies`` calls ``peer(y_pred, labels)`` as ``embeddings`` does, for pytorch-metric-learning's
+proxy losses, which own their class proxies: the peer is built with the embedding size and
+class count of ``y_pred``'s width, a dot product that does not normalise, and identity
+proxies, so that its similarities are ``y_pred`` itself;
+``reference_embeddings`` calls ``peer(y_pred, ref_emb=y_true)``, for
+pytorch-metric-learning's losses between two views of each sample (the targets are the
+second view's embeddings);
 ``row_image`` makes each sample an image of one row, predictions ``(N, 1, 1, P)`` with one
 channel and targets ``(N, 1, P)`` (kornia's binary segmentation convention);
-``target_first`` calls ``peer(target, prediction)`` instead of ``peer(prediction, target)``."""
+``target_first`` calls ``peer(target, prediction)`` instead of ``peer(prediction, target)``;
+``trailing_axis`` adds an axis of size 1 at the end of both inputs (``(N, C)`` becomes
+``(N, C, 1)``), for peers that sum over the last axis (KerasCV's ``FocalLoss``): each
+element is then a row of its own, and the peer's mean over the rest is the mean over
+elements;
+``two_views`` gives both losses a batch whose first and second halves are two views of the
+same examples, in order: the targets become the ids ``0 .. N/2 - 1`` twice, and the peer is
+called as ``peer(first half of y_pred, second half)`` (MONAI's ``ContrastiveLoss``)."""
 
 
 class Peer(Strict):
@@ -179,7 +206,9 @@ class Peer(Strict):
     is built with ``arguments`` and then called with the inputs, a function is called with
     the inputs and ``arguments``."""
 
-    call: str = Field(pattern=r"^(monai|pytorch_metric_learning|kornia|torchmetrics)(\.[A-Za-z_]\w*)+$")
+    call: str = Field(
+        pattern=r"^(monai|pytorch_metric_learning|kornia|torchmetrics|keras_cv|keras_rs)(\.[A-Za-z_]\w*)+$"
+    )
     arguments: dict[str, Any] = {}
     params: dict[str, Any] = {}
     """This loss's parameters for the comparison; the rest keep their defaults."""

@@ -148,24 +148,27 @@ def listnet(t, s, linear_target=False):
     return -(target * np.log(predicted)).sum(axis=-1)
 
 
-def _pairwise(t, s, cost):
+def _pairwise(t, s, cost, average_pairs=True):
     out = []
     for grades, scores in zip(t, s, strict=True):
         costs = [
             cost(scores[i] - scores[j]) for i in range(len(grades)) for j in range(len(grades)) if grades[i] > grades[j]
         ]
-        out.append(np.mean(costs) if costs else 0.0)
+        if not average_pairs:  # Keras Recommenders: the sum over pairs divided by the list size
+            out.append(sum(costs) / len(grades))
+        else:
+            out.append(np.mean(costs) if costs else 0.0)
     return np.array(out)
 
 
-def ranknet(t, s):
+def ranknet(t, s, average_pairs=True):
     # Burges et al. (2005): crossentropy of sigmoid(s_i - s_j) against target 1 for every
     # pair with y_i > y_j, averaged over those pairs.
-    return _pairwise(t, s, lambda d: np.log1p(np.exp(-d)))
+    return _pairwise(t, s, lambda d: np.log1p(np.exp(-d)), average_pairs)
 
 
-def pairwise_hinge(t, s, margin=1.0):
-    return _pairwise(t, s, lambda d: max(0.0, margin - d))
+def pairwise_hinge(t, s, margin=1.0, average_pairs=True):
+    return _pairwise(t, s, lambda d: max(0.0, margin - d), average_pairs)
 
 
 def log_cosh_dice(t, p):
