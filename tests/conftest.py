@@ -95,13 +95,33 @@ def keras_twin_names() -> list[str]:
 
 
 BATCH_LEVEL = {
+    "all_pairs_contrastive": "every pair of the batch, and the batch's counts of non-zero pair losses",
+    "all_triplets": "every triplet of the batch, and the batch's count of non-zero triplet losses",
+    "angular": "every negative of the batch, and the batch's number of positive pairs",
+    "barlow_twins": "the cross-correlation of the two views' embeddings, standardised over the batch",
     "circle": "every same-label and different-label pair of the batch",
+    "fastap": "soft histograms of the distances to every other sample of the batch",
+    "generalized_lifted_structure": "log-sum-exps over the positives and negatives of the batch",
+    "histogram": "histograms of the similarities of every positive and negative pair of the batch",
+    "instance": "a softmax over every sample of the batch, and the distinct labels of the batch",
+    "intra_pair_variance": "the mean similarities of all positive and negative pairs of the batch",
     "lifted_structure": "a log-sum-exp over every negative of the batch",
+    "margin_based": "every triplet of the batch, and the batch's count of non-zero terms",
+    "multi_similarity": "log-sum-exps over the positives and negatives of the batch",
+    "nca": "a softmax over the distances to every other sample of the batch",
     "npairs": "a softmax over the similarities to every other sample of the batch",
+    "pnp": "soft ranks of the positives among every negative of the batch",
+    "proxy_anchor": "log-sum-exps over every sample of the batch for each class proxy",
     "nt_xent": "a softmax over every other sample of the batch",
+    "ranked_list": "weighted means over the positives and negatives of the batch that violate their boundary",
+    "smooth_ap": "soft ranks among every other sample of the batch",
+    "snr_contrastive": "every pair of the batch, and the batch's counts of non-zero pair losses",
     "supervised_contrastive": "a softmax over every other sample, averaged over the same-label ones",
+    "threshold_consistent_margin": "the means over the batch's positive and negative pairs that cross their margins",
     "triplet_hard": "the hardest positive and negative among the other samples of the batch",
     "triplet_semihard": "the semi-hard negative among the other samples of the batch",
+    "tuplet_margin": "every negative of the batch, and the batch's number of positive pairs",
+    "vicreg": "the variances and covariances of the embeddings over the batch",
     "weighted_kappa": "Cohen's kappa of the confusion matrix summed over the batch",
 }
 """The losses whose per-sample values depend on the rest of the batch, with what they

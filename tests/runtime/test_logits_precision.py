@@ -64,7 +64,8 @@ def batch(spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(y_true, y_pred)`` in float32: the logit rows, each repeated with targets of the
     spec's kind. Class targets (one-hot rows or integer labels): every class, for each
     row. Binary targets: all 0, all 1, random 0/1 (``generator.check.samples``) and random soft
-    targets in [0, 1]."""
+    targets in [0, 1]. Nonnegative targets (heatmaps): all 0, all 1, random in [0, 1] and
+    random in [0, 2] (``generator.check.samples``)."""
     rng = np.random.default_rng(seed)
     width = samples.classes(spec)
     logits = logit_rows(width, seed)
@@ -81,6 +82,16 @@ def batch(spec, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
                 np.ones((n, width)),
                 samples.targets(spec, rng, batch=n),
                 rng.uniform(0.0, 1.0, size=(n, width)),
+            ]
+        )
+        preds = np.tile(logits, (4, 1))
+    elif kind == "nonnegative":  # heatmaps (penalty_reduced_focal): 0, 1, soft, and above 1
+        targets = np.concatenate(
+            [
+                np.zeros((n, width)),
+                np.ones((n, width)),
+                rng.uniform(0.0, 1.0, size=(n, width)),
+                samples.targets(spec, rng, batch=n),
             ]
         )
         preds = np.tile(logits, (4, 1))
@@ -204,6 +215,7 @@ def test_the_catalog_losses_with_logits_are_all_tested():
         "categorical_crossentropy",
         "categorical_focal",
         "class_balanced",
+        "penalty_reduced_focal",
         "poly1",
         "sigmoid_focal",
         "sparse_categorical_crossentropy",
