@@ -334,6 +334,16 @@ def test_the_site_opened_from_disk_works(site, browser):
     page.keyboard.type("keypoint")  # "(keypoint)" on the wing loss's page
     page.wait_for_selector(".md-search-result__item", timeout=15000)
     assert "wing" in page.locator(".md-search-result").inner_text().lower()
+    # The guide about the subject comes before the loss pages that mention it.
+    page.locator("input.md-search__input").fill("")
+    page.keyboard.type("reload")
+    page.wait_for_function(
+        """() => {
+            const first = document.querySelector('.md-search-result__item h1');
+            return first !== null && first.innerText.startsWith('Saving and reloading');
+        }""",
+        timeout=15000,
+    )
     page.close()
 
 
