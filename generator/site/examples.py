@@ -24,7 +24,6 @@ class WorkedExample:
     y_true: str  # Python literal of the targets
     y_pred: str
     values: str  # the float64 losses, as NumPy prints an array
-    labels: bool  # targets are integer class ids
 
 
 def _literal(array: np.ndarray, integers: bool) -> str:
@@ -53,4 +52,4 @@ def worked_example(item: LoadedSpec) -> WorkedExample | None:
     if not np.all(np.isfinite(values)):
         return None
     shown = "[" + " ".join(f"{v + 0.0:.{DIGITS}g}" for v in values.reshape(-1)) + "]"
-    return WorkedExample(_literal(y_true, labels), _literal(y_pred, False), shown, labels)
+    return WorkedExample(_literal(y_true, labels), _literal(y_pred, False), shown)

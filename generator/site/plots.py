@@ -154,7 +154,8 @@ def _pair_scan(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
-    """The curves to draw, the x-axis label and a note on line styles."""
+    """The curves to draw, the x-axis label, and what the plot holds fixed (or, with two
+    targets, which line style is which)."""
     spec = item.spec
     varied = _varied(spec)
     settings = [({}, "loss")] if varied is None else [({varied[0]: v}, f"{varied[0]} = {v:g}") for v in varied[1]]
@@ -165,15 +166,15 @@ def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
         for color, (params, label) in enumerate(settings):
             theta, loss = _pair_scan(item, params)
             out.append(Curve(label, theta, loss, color))
-        return out, "angle between the anchor and its positive (radians)", "anchor of a batch of 4"
+        return out, "angle between the anchor and its positive (radians)", "held fixed: anchor of a batch of 4"
     for target in targets:
         for color, (params, label) in enumerate(settings):
             x, y_true, y_pred, label_x, note = _inputs(item, target)
             loss = evaluate(item, y_true, y_pred, params)
             out.append(Curve(label if target == 1.0 else "", x, loss, color, dashed=target == 0.0))
     if len(targets) > 1:
-        note = "solid: y_true = 1, dashed: y_true = 0"
-    return out, label_x, note
+        return out, label_x, "solid: y_true = 1, dashed: y_true = 0"
+    return out, label_x, f"held fixed: {note}" if note else ""
 
 
 def style(palette: str) -> dict:
@@ -252,7 +253,7 @@ def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
     from matplotlib import pyplot as plt
 
     colors = style(palette)
-    lines, label_x, note = curves(item)
+    lines, label_x, held = curves(item)
     slopes = []
     for curve in lines:
         slope = np.gradient(curve.loss, curve.x)
@@ -262,8 +263,7 @@ def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
         slopes.append(slope)
     losses = np.concatenate([curve.loss for curve in lines])
     flat_loss = all(_flat(curve.loss) for curve in lines)
-    held = note if not note or "solid" in note else f"held fixed: {note}"
-    varied = next((curve.label.partition(" = ")[0] for curve in lines if " = " in curve.label), "")
+    varied = (_varied(item.spec) or ("",))[0]
     others = f"parameters other than {varied} at their defaults" if varied else "default parameters"
     solid = [curve.loss for curve in lines if not curve.dashed]
     if varied and len(solid) > 1:

@@ -216,12 +216,22 @@ def compare(item, peer, module) -> None:
         theirs = call_peer(theirs_fn, peer, y_true, theirs_pred)
         theirs = theirs.reshape(ours.shape)
         (theirs_grad,) = torch.autograd.grad(theirs.sum(), theirs_pred)
-        value, expected = ours.detach().double().numpy(), theirs.detach().double().numpy()
-        tol = peer.tolerance
-        np.testing.assert_allclose(value, expected, rtol=tol, atol=tol * 1e-2, err_msg=f"value, seed {seed}")
-        ours_grad, theirs_grad = ours_grad.double().numpy(), theirs_grad.double().numpy()
-        scale = float(np.max(np.abs(theirs_grad))) or 1.0
-        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=tol, atol=tol * scale, err_msg=f"gradient, seed {seed}")
+        assert_equal_to_peer(
+            peer.tolerance,
+            seed,
+            (ours.detach().numpy(), theirs.detach().numpy()),
+            (ours_grad.numpy(), theirs_grad.numpy()),
+        )
+
+
+def assert_equal_to_peer(tol: float, seed: int, values: tuple, gradients: tuple) -> None:
+    """Ours against the peer's, as (ours, theirs) arrays: values within ``tol`` relative,
+    gradients within ``tol`` of the peer's largest one."""
+    value, expected = (np.asarray(v, dtype="float64") for v in values)
+    np.testing.assert_allclose(value, expected, rtol=tol, atol=tol * 1e-2, err_msg=f"value, seed {seed}")
+    ours_grad, theirs_grad = (np.asarray(g, dtype="float64") for g in gradients)
+    scale = float(np.max(np.abs(theirs_grad))) or 1.0
+    np.testing.assert_allclose(ours_grad, theirs_grad, rtol=tol, atol=tol * scale, err_msg=f"gradient, seed {seed}")
 
 
 def hand_over_keras(peer, y_true, y_pred) -> tuple:
@@ -274,13 +284,8 @@ def compare_keras(item, peer, module) -> None:
             theirs = theirs_fn(*hand_over_keras(peer, y_true, y_pred))
             theirs = tf.reshape(theirs, tf.shape(ours))
             ours_total, theirs_total = tf.reduce_sum(ours), tf.reduce_sum(theirs)
-        ours_grad, theirs_grad = tape.gradient(ours_total, y_pred), tape.gradient(theirs_total, y_pred)
-        value, expected = ours.numpy().astype("float64"), theirs.numpy().astype("float64")
-        tol = peer.tolerance
-        np.testing.assert_allclose(value, expected, rtol=tol, atol=tol * 1e-2, err_msg=f"value, seed {seed}")
-        ours_grad, theirs_grad = ours_grad.numpy().astype("float64"), theirs_grad.numpy().astype("float64")
-        scale = float(np.max(np.abs(theirs_grad))) or 1.0
-        np.testing.assert_allclose(ours_grad, theirs_grad, rtol=tol, atol=tol * scale, err_msg=f"gradient, seed {seed}")
+        gradients = (tape.gradient(ours_total, y_pred).numpy(), tape.gradient(theirs_total, y_pred).numpy())
+        assert_equal_to_peer(peer.tolerance, seed, (ours.numpy(), theirs.numpy()), gradients)
 
 
 @pytest.fixture(scope="module")

@@ -81,18 +81,17 @@ def _pair_losses(labels, dist, pos_fn, neg_fn):
     return pos, neg
 
 
-def all_pairs_contrastive(labels, e, pos_margin=0.0, neg_margin=1.0):
-    # Hadsell et al. with unsquared distances and two margins (the library's form): a
-    # positive pair costs max(d - pos_margin, 0), a negative max(neg_margin - d, 0); the
+def _two_margins(labels, dist, pos_margin, neg_margin):
+    # A positive pair costs max(d - pos_margin, 0), a negative max(neg_margin - d, 0); the
     # positive and negative losses are each averaged over their non-zero pairs, then added.
-    z = _unit(e)
-    pos, neg = _pair_losses(
-        labels,
-        lambda i, j: _distance(z, i, j),
-        lambda d: max(d - pos_margin, 0.0),
-        lambda d: max(neg_margin - d, 0.0),
-    )
+    pos, neg = _pair_losses(labels, dist, lambda d: max(d - pos_margin, 0.0), lambda d: max(neg_margin - d, 0.0))
     return _shares(pos, _nonzero(pos)) + _shares(neg, _nonzero(neg))
+
+
+def all_pairs_contrastive(labels, e, pos_margin=0.0, neg_margin=1.0):
+    # Hadsell et al. with unsquared distances and two margins (the library's form).
+    z = _unit(e)
+    return _two_margins(labels, lambda i, j: _distance(z, i, j), pos_margin, neg_margin)
 
 
 def _snr(z: np.ndarray, a: int, j: int) -> float:
@@ -102,14 +101,9 @@ def _snr(z: np.ndarray, a: int, j: int) -> float:
 
 
 def snr_contrastive(labels, e, pos_margin=0.0, neg_margin=1.0):
+    # The same pair losses, with the signal-to-noise ratio in place of the distance.
     z = _unit(e)
-    pos, neg = _pair_losses(
-        labels,
-        lambda i, j: _snr(z, i, j),
-        lambda d: max(d - pos_margin, 0.0),
-        lambda d: max(neg_margin - d, 0.0),
-    )
-    return _shares(pos, _nonzero(pos)) + _shares(neg, _nonzero(neg))
+    return _two_margins(labels, lambda i, j: _snr(z, i, j), pos_margin, neg_margin)
 
 
 def all_triplets(labels, e, margin=0.05, smooth_loss=False, swap=False):
