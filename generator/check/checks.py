@@ -136,6 +136,8 @@ def _mask_problem(item: LoadedSpec, params: dict) -> str:
     spec = item.spec
     if spec.inputs.pixels:
         return "per-pixel inputs"
+    if spec.inputs.image:
+        return "image inputs"
     if spec.inputs.y_true.kind in ROW_KINDS or spec.inputs.y_pred.kind in ROW_KINDS:
         return f"{spec.inputs.y_true.kind} targets and {spec.inputs.y_pred.kind} predictions are not per time step"
     if spec.weighting.rule == "per_example":
@@ -233,11 +235,14 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
     ``(N, 1)`` through the subclass, and the subclass called on ``(N, 1)`` targets with
     ``(N,)`` predictions, against the function form on ``(N, 1)`` targets and the float64
     evaluation. Class ids: ``(N,)`` and ``(N, 1)``, as floats and as integers, in
-    ``model.evaluate`` and through the function form."""
+    ``model.evaluate`` and through the function form. Images: grayscale images with and
+    without their channel axis (:func:`_image_rank_variants`)."""
     name = "rank variants"
     params = samples.parameter_sets(item.spec)["defaults"]
     if item.spec.inputs.y_true.kind == "labels":
         return [_label_rank_variants(item, forms, params)]
+    if item.spec.inputs.image:
+        return [_image_rank_variants(item, forms, params)]
     why = _one_column_problem(item)
     if why:
         return [Result(name, True, f"not applicable: {why}")]
@@ -314,6 +319,48 @@ def _label_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result
         f"{expected:.8g} (float64 evaluation) from the subclass in evaluate and the function, with class ids"
         f" {(RANK_BATCH,)} and {(RANK_BATCH, 1)}, floats and integers: max relative difference {worst:.1e}"
         f" (limit {RANK_RTOL:.0e})"
+    )
+    return Result("rank variants", not problems, detail)
+
+
+def _image_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result:
+    """Grayscale images, as a one-channel model predicts them and as datasets often give
+    them, without a channel axis: targets ``(N, height, width)`` and ``(N, height, width,
+    1)`` through the subclass in ``model.evaluate``, the function form on three-axis
+    targets and predictions, and the subclass on four-axis targets with three-axis
+    predictions, all against the float64 evaluation on four axes."""
+    import keras
+
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
+    y = samples.targets(item.spec, rng, batch=RANK_BATCH, width=1).astype("float32")
+    keras.utils.set_random_seed(1)
+    model = model_for(item, params, 1, x.shape[1:])
+    prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
+    expected = float(np.mean(reference_values(item, y, prediction, params)))
+    model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    flat, full = y.shape[:-1], y.shape
+    values = {
+        f"the subclass in evaluate with targets {flat}": float(model.evaluate(x, y[..., 0], verbose=0)),
+        f"the subclass in evaluate with targets {full}": float(model.evaluate(x, y, verbose=0)),
+    }
+    problems = []
+    calls = {
+        f"the function on {flat} targets and predictions": forms.function(params)(y[..., 0], prediction[..., 0]),
+        f"the subclass on {full} targets and {flat} predictions": forms.subclass(params)(y, prediction[..., 0]),
+    }
+    for what, value in calls.items():
+        value = as_numpy(value)
+        if value.shape != (RANK_BATCH,):
+            problems.append(f"{what} returns shape {value.shape}, not one value per sample {(RANK_BATCH,)}")
+        else:
+            values[what] = float(np.mean(value))
+    worst, bad = _compared(values, {"the float64 evaluation": expected}, RANK_RTOL)
+    problems += bad
+    detail = "; ".join(problems) or (
+        f"{expected:.8g} (float64 evaluation) from the subclass in evaluate with grayscale targets {flat} and"
+        f" {full}, the function on {flat} targets and predictions, and the subclass on {full} targets with"
+        f" {flat} predictions: max relative difference {worst:.1e} (limit {RANK_RTOL:.0e})"
     )
     return Result("rank variants", not problems, detail)
 
@@ -415,7 +462,8 @@ def _names(message: str, text: str, others: list[str]) -> bool:
 def _wrong_shape_cases(item: LoadedSpec, params: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Inputs whose shapes cannot match for this spec: predictions one column wider (class
     ids: two columns of ids), targets of one column (unless the spec lets one target
-    column meet every prediction column), and one more target row than predictions."""
+    column meet every prediction column), one more target row than predictions, and for
+    images, predictions one pixel taller."""
     spec = item.spec
     batch = samples.random_batch(spec, params, 3)
     y_true, y_pred = batch.y_true, batch.y_pred
@@ -427,6 +475,8 @@ def _wrong_shape_cases(item: LoadedSpec, params: dict) -> list[tuple[str, np.nda
         if y_true.shape[-1] > 1 and not getattr(spec.inputs.y_true, "broadcast", False):
             cases.append(("y_true of one column", y_true[..., :1], y_pred))
     cases.append(("one more sample in y_true", np.concatenate([y_true, y_true[:1]], axis=0), y_pred))
+    if spec.inputs.image:
+        cases.append(("y_pred one pixel taller", y_true, np.concatenate([y_pred, y_pred[:, :1]], axis=1)))
     return cases
 
 

@@ -212,6 +212,18 @@ def _nonnegative_argument_rule(text: str, args: list) -> str | None:
     return None
 
 
+def _window_rule(text: str, args: list) -> str | None:
+    x, size, sigma = np.shape(args[0]), int(np.asarray(args[1])), _array(args[2])
+    if np.any(sigma <= 0):
+        return f"a window of standard deviation 0 or less in {text}: its weights are NaN; keep sigma above 0"
+    if len(x) != 4 or size < 1 or min(x[1:3]) < size:
+        return (
+            f"a window of {size} by {size} pixels in {text} does not fit images of shape {x}; give images"
+            " (batch, height, width, channels) at least as large as the window"
+        )
+    return None
+
+
 RULES: dict[str, Callable[[str, list], str | None]] = {
     "log": _log_rule,
     "log1p": _log1p_rule,
@@ -227,6 +239,7 @@ RULES: dict[str, Callable[[str, list], str | None]] = {
     "hyperbolic": _hyperbolic_rule,
     "positive_argument": _positive_argument_rule,
     "nonnegative_argument": _nonnegative_argument_rule,
+    "window": _window_rule,
 }
 """The domain rules a vocabulary entry names in its ``hazard`` field: each takes the call
 as the spec wrote it and its argument values, and says what goes wrong there, or None."""

@@ -30,8 +30,12 @@ _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**"
 
 def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> dict[str, object]:
     """The names a formula starts from: the inputs in float64 (per-pixel inputs flattened
-    to ``(batch, pixels, classes)``, as the generated code does) and the parameters."""
+    to ``(batch, pixels, classes)``, and grayscale images ``(batch, height, width)`` given
+    their channel axis, as the generated code does) and the parameters."""
     y_true, y_pred = np.asarray(y_true, dtype="float64"), np.asarray(y_pred, "float64")
+    if item.spec.inputs.image:
+        y_true = y_true[..., None] if y_true.ndim == 3 else y_true
+        y_pred = y_pred[..., None] if y_pred.ndim == 3 else y_pred
     if item.spec.inputs.pixels:
         y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
         y_true = y_true.reshape(y_pred.shape)

@@ -89,15 +89,15 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 
 def _pixel_count(spec: LossSpec) -> int:
-    return int(np.prod(shapes.SPATIAL)) if spec.inputs.pixels else 1
+    return int(np.prod(shapes.spatial(spec)))
 
 
 def _images(spec: LossSpec, rows: np.ndarray) -> np.ndarray:
     """Rows generated one per pixel, regrouped as ``(batch, height, width, classes)``;
-    rows unchanged when the spec's inputs are not per pixel."""
-    if not spec.inputs.pixels:
+    rows unchanged when the spec's inputs are neither per pixel nor images."""
+    if not shapes.spatial(spec):
         return rows
-    return rows.reshape(-1, *shapes.SPATIAL, rows.shape[-1])
+    return rows.reshape(-1, *shapes.spatial(spec), rows.shape[-1])
 
 
 def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH, width: int | None = None) -> np.ndarray:
@@ -278,7 +278,7 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
             )
         )
         out.append(("y_pred = 1e3", y_true, np.full((rows, c), 1e3)))
-    if spec.inputs.pixels and spec.inputs.y_true.kind == "one_hot":
+    if shapes.spatial(spec) and spec.inputs.y_true.kind == "one_hot":
         # Images with a single class: the other classes are absent from the ground truth.
         out.append(("every pixel of class 0", np.eye(c)[np.zeros(rows, dtype=int)], out[0][2]))
     if spec.task == "metric" and spec.inputs.y_true.kind == "labels":

@@ -49,6 +49,11 @@ _PREDICTION_DOCS = {
     "probability": "Predicted probabilities in [0, 1], shape `(batch, d)`.",
     "distribution": "Predicted class probabilities (rows sum to 1), shape `(batch, classes)`.",
 }
+_IMAGE_DOCS = {
+    "y_true": "Target images, shape `(batch, height, width, channels)`, or `(batch, height, width)` for one channel.",
+    "y_pred": "Predicted images, the same shape as `y_true`.",
+}
+"""The inputs' docstrings for image losses whose spec gives none: images, whatever their kind."""
 _RETURNS = {
     False: (
         "One loss value per sample: a tensor shaped like `y_pred` without its last axis, so"
@@ -174,6 +179,10 @@ LAYOUTS = {
         "y_true with classes + classes * classes columns (labels, then the flattened weight tables)"
         " for y_pred's classes columns, their other axes equal"
     ),
+    "image": (
+        "y_true and y_pred images of the same shape (batch, height, width, channels), or (batch,"
+        " height, width) for one channel"
+    ),
 }
 """How ``y_true`` and ``y_pred`` must fit, by layout: the generated code lines their ranks
 up, then raises ``ValueError`` with this text when their shapes still do not fit."""
@@ -184,6 +193,8 @@ def layout(spec: LossSpec) -> str:
     packed = shapes.packed_weights(spec)
     if packed:
         return "packed" if packed == "table" else "weight_column"
+    if spec.inputs.image:
+        return "image"
     if spec.inputs.y_pred.kind == "mean_and_log_variance":
         return "double"
     if spec.inputs.y_pred.parts:
@@ -214,13 +225,20 @@ _LAYOUT_PAGES = {
         " `(batch,)` targets count as `(batch, 1)`; a `y_pred` of any other width raises a `ValueError`"
         " that names the parts."
     ),
+    "image": (
+        "`y_true` and `y_pred` are images of the same shape, `(batch, height, width, channels)`;"
+        " a grayscale image may also be given as `(batch, height, width)`, and gets its channel"
+        " axis back, as Keras's built-in losses add a trailing axis of size 1."
+    ),
 }
 """The layouts in words, for the reference pages."""
 
 _ARRAY_WORDS = {"vector": "one value per class", "matrix": "one row per class and one column per class"}
 
 
-def inputs_view(spec: LossSpec) -> InputsView:
+def inputs_view(spec: LossSpec, windows: bool = False) -> InputsView:
+    """How the code receives the inputs; ``windows``: the formula slides a window over the
+    images, which raises when they are smaller than it."""
     arrays = tuple(
         ArrayParamView(name, shape, _string_parts(f"{spec.name}: `{name}` must have {words}, shape {shape} with "))
         for name, p in spec.parameters.items()
@@ -245,7 +263,7 @@ def inputs_view(spec: LossSpec) -> InputsView:
         names = " and ".join(f"`{a.name}`" for a in arrays)
         page += f" {names} must fit the class count (the last axis of `y_pred`), or the first call raises one."
     message = _string_parts(f"{spec.name} expects {LAYOUTS[kind].format(**fill)}. ")
-    return InputsView(kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec))
+    return InputsView(kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec), windows)
 
 
 _PART_WORDS = {"real": "any real", "nonnegative": "0 or more", "positive": "above 0", "probability": "in [0, 1]"}
@@ -490,9 +508,10 @@ def latex(item: LoadedSpec) -> str:
 
 def _example_targets(spec: LossSpec, classes: int) -> str:
     """Python source for 32 random targets of the spec's kind (uses ``rng``); one per
-    pixel of a small image when the loss is per pixel."""
-    lead = ", ".join(str(n) for n in (32, *shapes.SPATIAL)) if spec.inputs.pixels else "32"
-    many = f"({lead})" if spec.inputs.pixels else lead
+    pixel of a small image when the loss is per pixel or on images."""
+    spatial = shapes.spatial(spec)
+    lead = ", ".join(str(n) for n in (32, *spatial))
+    many = f"({lead})" if spatial else lead
     return {
         "real": f"rng.random(({lead}, {classes}))",
         "nonnegative": f"rng.random(({lead}, {classes}))",
@@ -662,7 +681,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         for key, label in (("function", "Function"), ("factory", "Factory"), ("class", "Loss subclass"))
         for loss_expr, import_name in [usages[key]]
     )
-    y_true_doc = spec.inputs.y_true.doc or _TARGET_DOCS[spec.inputs.y_true.kind]
+    image = spec.inputs.image
+    y_true_doc = spec.inputs.y_true.doc or (_IMAGE_DOCS["y_true"] if image else _TARGET_DOCS[spec.inputs.y_true.kind])
     packed = shapes.packed_weights(spec)
     if packed:
         what = (
@@ -671,7 +691,9 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
             else "weights are packed behind the targets"
         )
         y_true_doc += f" Per-example {what}: see `{pack}`."
-    y_pred_doc = spec.inputs.y_pred.doc or _PREDICTION_DOCS[spec.inputs.y_pred.kind]
+    y_pred_doc = spec.inputs.y_pred.doc or (
+        _IMAGE_DOCS["y_pred"] if image else _PREDICTION_DOCS[spec.inputs.y_pred.kind]
+    )
     if spec.inputs.y_pred.logits_when:
         y_pred_doc += f" Logits when `{spec.inputs.y_pred.logits_when}` is true."
     rule = "per_example_number" if packed == "number" else spec.weighting.rule
@@ -714,8 +736,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         self_kwargs=", ".join(f"{n}=self.{n}" for n in param_names),
         y_true_lines=wrap(f"y_true: {y_true_doc}", DOC_WIDTH - 8, "    "),
         y_pred_lines=wrap(f"y_pred: {y_pred_doc}", DOC_WIDTH - 8, "    "),
-        returns_lines=wrap(_RETURNS[spec.inputs.pixels], DOC_WIDTH - 6),
-        inputs=inputs_view(spec),
+        returns_lines=wrap(_RETURNS[spec.inputs.pixels or spec.inputs.image], DOC_WIDTH - 6),
+        inputs=inputs_view(spec, windows=any(FUNCTIONS[fn].images for fn in _program_calls(*code))),
         helpers=helpers(*code),
         module_imports=module_imports(*code),
         body=body(*code),

@@ -82,6 +82,7 @@ class InputsView:
     pixels: bool  # flatten ``(batch, ..., classes)`` to ``(batch, pixels, classes)``
     arrays: tuple[ArrayParamView, ...]
     factor: int = 1  # how many numbers y_pred holds per target (the double and parts layouts)
+    windows: bool = False  # a window slides over the images: images smaller than it raise
 
 
 @dataclass(frozen=True)

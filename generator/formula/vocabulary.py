@@ -76,6 +76,12 @@ class Function:
     value: float | None = None
     """The number a constant stands for: the parser checks arithmetic on it, and lowering
     writes calls of numbers alone (``log(2 * pi)``) as their value."""
+    images: bool = False
+    """Slides a window over the height and width of images: a spec that calls it must
+    declare ``inputs.image: true`` (the semantic checks say so)."""
+    sizes: tuple[int, ...] = ()
+    """Positions of arguments that must be a whole number or an int parameter: a size the
+    code needs before it sees the data (the width of a window)."""
 
     @property
     def signature(self) -> str:
@@ -213,6 +219,28 @@ def _twin_log_i0(np, x):
 
 def _twin_pi(np):
     return np.pi
+
+
+def _twin_local_mean(np, x, size, sigma):
+    # The weights of a size-by-size window: a Gaussian of the distance from its centre,
+    # scaled to sum to one. Each output pixel is the weighted sum of the window whose
+    # top-left corner it is, wherever the window lies inside the image.
+    size = int(size)
+    centre = (size - 1) / 2.0
+    weights = np.array(
+        [
+            [math.exp(-((u - centre) ** 2 + (v - centre) ** 2) / (2.0 * sigma**2)) for v in range(size)]
+            for u in range(size)
+        ]
+    )
+    weights = weights / weights.sum()
+    x = np.asarray(x, dtype="float64")
+    rows, columns = x.shape[1] - size + 1, x.shape[2] - size + 1
+    out = np.zeros((x.shape[0], rows, columns, x.shape[3]))
+    for u in range(size):
+        for v in range(size):
+            out += weights[u, v] * x[:, u : u + rows, v : v + columns, :]
+    return out
 
 
 _REDUCE_KW = {"axis": -1, "keepdims": False}
@@ -434,6 +462,25 @@ _FUNCTIONS = [
         imports=("math",),
         twin=_twin_log_i0,
         hazard="nonnegative_argument",
+    ),
+    _f(
+        "local_mean",
+        ("x", "size", "sigma"),
+        "_local_mean({0}, {1}, {2})",
+        r"\left(G_{{{1}, {2}}} \ast {a0}\right)",
+        "The mean of each channel of images x, shape (batch, height, width, channels), under a"
+        " size-by-size window whose weights are a Gaussian of standard deviation sigma around its"
+        " centre (summing to one), at every position where the window lies inside the image: the"
+        " result is (batch, height - size + 1, width - size + 1, channels). local_mean(x * y, ...)"
+        " minus the product of the local means gives a local covariance, as SSIM uses. Needs"
+        " `inputs.image: true`, images at least size by size, and size a whole number or an int"
+        " parameter. The generated module defines it as a small helper function, `_local_mean`"
+        " (two one-dimensional passes of `keras.ops.depthwise_conv`).",
+        helper="_local_mean",
+        twin=_twin_local_mean,
+        hazard="window",
+        images=True,
+        sizes=(1,),
     ),
     _f(
         "pi",

@@ -35,9 +35,9 @@ def _literal(array: np.ndarray, integers: bool) -> str:
 
 def worked_example(item: LoadedSpec) -> WorkedExample | None:
     """Four samples of the checker's random inputs (rounded) and their losses with the
-    default parameters; None for image inputs, which do not fit on a page."""
+    default parameters; None for per-pixel and image inputs, which do not fit on a page."""
     spec = item.spec
-    if spec.inputs.pixels:
+    if spec.inputs.pixels or spec.inputs.image:
         return None
     params = samples.parameter_sets(spec)["defaults"]
     batch = samples.random_batch(spec, params, SEED)

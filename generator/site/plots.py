@@ -93,10 +93,30 @@ def _parts_scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray
     return x, np.full((POINTS, 1), target), np.stack(columns, axis=-1), f"predicted {parts[scanned][0]}", note
 
 
+def _image_scan() -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
+    """Images: one target, a one-channel image of the size the checker uses with smooth
+    stripes between 0.2 and 0.8, and predictions that are the target plus a fixed pattern
+    of noise (standard deviation 0.1) times the scanned scale, from -1 to 1."""
+    height, width = shapes.IMAGE
+    rows, columns = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    image = 0.5 + 0.3 * np.sin(rows / 2.0) * np.cos(columns / 3.0)
+    noise = np.random.default_rng(0).normal(scale=0.1, size=(height, width))
+    x = np.linspace(-1.0, 1.0, POINTS)
+    y_pred = (image + x[:, None, None] * noise)[..., None]
+    y_true = np.broadcast_to(image[..., None], y_pred.shape)
+    note = (
+        f"a {height}-by-{width} target image with stripes between 0.2 and 0.8; the prediction adds one"
+        " pattern of noise of standard deviation 0.1, times the scale"
+    )
+    return x, y_true, y_pred, "scale of the noise added to the target image", note
+
+
 def _scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
     spec = item.spec
     if spec.inputs.y_pred.parts:
         return _parts_scan(item, target)
+    if spec.inputs.image:
+        return _image_scan()
     kind, pred = spec.inputs.y_true.kind, spec.inputs.y_pred.kind
     if pred == "box":
         shift = np.linspace(-1.5, 1.5, POINTS)

@@ -82,6 +82,12 @@ class Inputs(Strict):
     (for example ``(batch, height, width, classes)``); the generated loss flattens the
     axes between the first and the last into one pixel axis, so the formula sees
     ``(batch, pixels, classes)`` and reduces over pixels with ``axis=-2``."""
+    image: bool = False
+    """When true, both inputs are images, shape ``(batch, height, width, channels)``, and
+    the formula sees them as they are, height and width kept (unlike ``pixels``), so that
+    window functions such as ``local_mean`` can slide over them; it must still end with one
+    value per sample. A grayscale image may come without its channel axis,
+    ``(batch, height, width)``: the generated code adds it."""
 
 
 class Formula(Strict):

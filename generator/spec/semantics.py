@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from generator.formula.tree import FormulaError, FormulaErrors, Node, Scope, parse, refs
+from generator.formula.tree import Call, FormulaError, FormulaErrors, Node, Num, Ref, Scope, children, parse, refs
 from generator.formula.vocabulary import FUNCTIONS, INPUTS, RESERVED
 from generator.spec import shapes
 from generator.spec.names import names
@@ -69,6 +69,8 @@ def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
     _check_inputs(spec, problems)
     _check_parts(spec, problems)
     program = _check_formula(spec, problems)
+    if program is not None:
+        _check_image_calls(spec, program, problems)
     _check_weighting(spec, problems)
     _check_references(spec, problems)
     return (None if problems else program), problems
@@ -246,6 +248,13 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
                 depends=(PARAMETERS,),
             )
         )
+    if spec.inputs.pixels and spec.inputs.image:
+        problems.append(
+            Problem(
+                ("inputs", "image"),
+                "`image` keeps height and width, `pixels` flattens them into one axis: declare one of them",
+            )
+        )
     if spec.inputs.pixels:
         for side in ("y_true", "y_pred"):
             kind = getattr(spec.inputs, side).kind
@@ -257,12 +266,24 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
                         " distribution targets and vector predictions",
                     )
                 )
-        if spec.weighting.rule not in ("none", "value"):
+    if spec.inputs.image:
+        for side in ("y_true", "y_pred"):
+            kind = getattr(spec.inputs, side).kind
+            if kind in ROW_KINDS:
+                problems.append(
+                    Problem(
+                        ("inputs", side, "kind"),
+                        f"`{kind}` inputs are not values per pixel and channel, as images are; use real,"
+                        " nonnegative, binary or probability images",
+                    )
+                )
+    for mode in ("pixels", "image"):
+        if getattr(spec.inputs, mode) and spec.weighting.rule not in ("none", "value"):
             problems.append(
                 Problem(
                     ("weighting", "rule"),
-                    f"rule `{spec.weighting.rule}` weighs whole samples by class; with pixels use `none` or `value`",
-                    depends=(("inputs", "pixels"),),
+                    f"rule `{spec.weighting.rule}` weighs whole samples by class; with {mode} use `none` or `value`",
+                    depends=(("inputs", mode),),
                 )
             )
 
@@ -330,6 +351,49 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
                 )
             )
     return Program(tuple(steps), loss, weight)
+
+
+def _calls(node: Node) -> list[Call]:
+    """Every call in a tree, outermost first."""
+    found = [node] if isinstance(node, Call) else []
+    for child in children(node):
+        found += _calls(child)
+    return found
+
+
+def _check_image_calls(spec: LossSpec, program: Program, problems: list[Problem]) -> None:
+    """Functions that slide a window over images (``local_mean``) need inputs that keep
+    their height and width (``inputs.image``), and a window size the code knows before it
+    sees the data: a whole number or an int parameter."""
+    formulas = [(("formula", "steps", name), node) for name, node in program.steps]
+    formulas.append((("formula", "loss"), program.loss))
+    if program.weight is not None:
+        formulas.append((("weighting", "weight"), program.weight))
+    for loc, node in formulas:
+        for found in _calls(node):
+            fn = FUNCTIONS[found.fn]
+            if fn.images and not spec.inputs.image:
+                problems.append(
+                    Problem(
+                        loc,
+                        f"`{fn.name}` slides a window over the height and width of images: declare"
+                        " `inputs.image: true`, so that the inputs keep them",
+                        depends=(("inputs", "image"),),
+                    )
+                )
+            for position in fn.sizes:
+                arg = found.args[position]
+                whole = isinstance(arg, Num) and type(arg.value) is int
+                int_param = isinstance(arg, Ref) and arg.kind == "param" and spec.parameters[arg.name].type == "int"
+                if not (whole or int_param):
+                    problems.append(
+                        Problem(
+                            loc,
+                            f"{fn.name}(): {fn.params[position]} must be a whole number or an int parameter:"
+                            " the code builds the window before it sees the data",
+                            depends=(PARAMETERS,),
+                        )
+                    )
 
 
 def _check_weighting(spec: LossSpec, problems: list[Problem]) -> None:
@@ -437,8 +501,8 @@ def _check_parts(spec: LossSpec, problems: list[Problem]) -> None:
                 f" not `{spec.inputs.y_true.kind}`",
             )
         )
-    if spec.inputs.pixels or spec.inputs.y_true.broadcast:
-        problems.append(Problem(base, "parts of y_pred cannot be combined with `pixels` or `broadcast`"))
+    if spec.inputs.pixels or spec.inputs.image or spec.inputs.y_true.broadcast:
+        problems.append(Problem(base, "parts of y_pred cannot be combined with `pixels`, `image` or `broadcast`"))
     for pname, part in prediction.parts.items():
         message = _local_name_problem(pname, "part name")
         if message is None and (pname in spec.parameters or pname in spec.formula.steps):

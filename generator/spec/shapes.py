@@ -12,6 +12,26 @@ from generator.spec.schema import LossSpec, Part
 SPATIAL = (2, 3)
 """Height and width of the images for losses whose inputs are per pixel."""
 
+IMAGE = (16, 16)
+"""Height and width of the images for losses whose inputs are images (``inputs.image``),
+in the checker, the plots and the pages' programs. Windows slide over them, so they must
+hold the largest window a check uses: 16 leaves 6 by 6 positions for SSIM's 11-by-11
+window (the paper's, its default) and 5 by 5 for the checker's changed window of 12,
+enough for a mean over positions to differ from any single one, while a batch of 8 images
+of 4 channels stays small (8192 numbers)."""
+
+IMAGE_CHANNELS = 3
+"""Channels of the images in the pages' programs: colour images."""
+
+
+def spatial(spec: LossSpec) -> tuple[int, ...]:
+    """The axes between the batch and the last axis of the inputs the checker and pages
+    build: :data:`SPATIAL` for per-pixel inputs, :data:`IMAGE` for images, else none."""
+    if spec.inputs.image:
+        return IMAGE
+    return SPATIAL if spec.inputs.pixels else ()
+
+
 ONE_COLUMN_TARGETS = ("real", "nonnegative", "binary", "signed")
 """Target kinds a user may give as one column, ``(batch,)`` or ``(batch, 1)``, with a
 ``Dense(1)`` head: one number per sample rather than a row per sample."""
@@ -52,9 +72,12 @@ def width(spec: LossSpec, otherwise: int) -> int:
 
 def example_width(spec: LossSpec) -> int:
     """The width of the targets in the pages' save-and-reload programs: the fixed width, a
-    ranked list of five, one column for element-wise targets, else three classes."""
+    ranked list of five, three channels for images, one column for element-wise targets,
+    else three classes."""
     if spec.task == "ranking" and fixed_width(spec) is None:
         return RANKING_WIDTH
+    if spec.inputs.image:
+        return width(spec, IMAGE_CHANNELS)
     return width(spec, 1 if spec.inputs.y_true.kind in ONE_COLUMN_TARGETS else 3)
 
 
@@ -79,19 +102,19 @@ def prediction_factor(spec: LossSpec) -> int:
 
 def input_shape(spec: LossSpec, features: int) -> tuple[int, ...]:
     """The shape of one model input: ``features`` numbers, or an image of that many
-    channels when the loss is per pixel."""
-    return (*SPATIAL, features) if spec.inputs.pixels else (features,)
+    channels when the loss is per pixel or on images (:func:`spatial`)."""
+    return (*spatial(spec), features)
 
 
 def output_layers(spec: LossSpec, width: int, logits: bool = False) -> list[tuple[str, dict[str, object]]]:
     """The last layers of a model whose output suits the loss, for targets ``width`` wide,
     as ``(keras.layers name, arguments)``: a Dense layer with the activation the prediction
     kind needs (twice as wide for means and log-variances), then a UnitNormalization layer
-    for embeddings; for per-pixel losses a 3x3 Conv2D over the image instead of the Dense
-    layer. The checker builds them; pages print them."""
+    for embeddings; for per-pixel and image losses a 3x3 Conv2D over the image instead of
+    the Dense layer. The checker builds them; pages print them."""
     kind = spec.inputs.y_pred.kind
     activation = None if logits else _ACTIVATIONS.get(kind)
-    if spec.inputs.pixels:
+    if spatial(spec):
         conv: dict[str, object] = {"filters": width, "kernel_size": 3, "padding": "same"}
         if activation:
             conv["activation"] = activation

@@ -17,7 +17,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 ALLOWED_FUNCTIONS = (
     "abs, all, arange, arccos, arcsin, arctan, arctan2, argmax, argsort, at, batch_size, clip, cos, cosh, "
     "cumsum, digamma, epsilon, erf, erfinv, every_sample, exp, exp_diff, expand_dims, expm1, eye, first_half,"
-    " indicator, labels, lgamma, log, log1p, log_i0, log_sigmoid, log_softmax, logical_and, logical_not, "
+    " indicator, labels, lgamma, local_mean, log, log1p, log_i0, log_sigmoid, log_softmax, logical_and, logical_not, "
     "logical_or, logsumexp, matmul, max, maximum, mean, min, minimum, normalize, num_classes, one_hot, pi, "
     "power, relu, second_half, sigmoid, sign, sin, sinh, softmax, softplus, sort, sparse_crossentropy, sqrt, "
     "square, stop_gradient, sum, take_along_axis, tan, tanh, transpose, where"
@@ -85,6 +85,19 @@ EXPECTED = {
     "param_builtin": [
         "6:3: parameters.float: parameter name `float` is a Python built-in that the generated code uses",
         "7:3: parameters.param_builtin: parameter name `param_builtin` is a name the module defines",
+    ],
+    "image_with_pixels": [
+        "6:18: inputs.y_pred.kind: `embedding` inputs have no class axis to pair with pixels; use one_hot, binary or"
+        " distribution targets and vector predictions",
+        "6:18: inputs.y_pred.kind: `embedding` inputs are not values per pixel and channel, as images are; use real,"
+        " nonnegative, binary or probability images",
+        "7:10: inputs.image: `image` keeps height and width, `pixels` flattens them into one axis: declare one of them",
+    ],
+    "local_mean_misused": [
+        "8:9: formula.loss: `local_mean` slides a window over the height and width of images: declare"
+        " `inputs.image: true`, so that the inputs keep them",
+        "8:9: formula.loss: local_mean(): size must be a whole number or an int parameter: the code builds the"
+        " window before it sees the data",
     ],
     "pixels_with_labels": [
         "6:18: inputs.y_true.kind: `labels` inputs have no class axis to pair with pixels; use one_hot, binary or"
