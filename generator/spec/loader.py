@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -442,6 +443,15 @@ def load_spec(path: Path) -> LoadedSpec:
         raise SpecErrors([SpecError(path, line, column, "", message)]) from None
     except OSError as exc:
         raise SpecErrors([SpecError(path, None, None, "", f"cannot read the file: {exc}")]) from None
+    return _load_text(path, text)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_text(path: Path, text: str) -> LoadedSpec:
+    """Check the spec ``text`` read from ``path``. Cached on both: the same file read again
+    unchanged is parsed once (the test suite reads every catalog spec hundreds of times,
+    and ruamel's round-trip parser is most of a load's cost). Safe to share: a
+    :class:`LoadedSpec`, its spec and its program are frozen, and nothing mutates them."""
     lines = text.splitlines()
     root = _read_yaml(path, text)
     if root is None:

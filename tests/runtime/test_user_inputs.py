@@ -71,16 +71,23 @@ def _target_variants(item) -> dict[str, tuple[int, object]]:
 USER_TARGET_NAMES = [n for n in catalog_names() if _target_variants(load_spec(SPECS / f"{n}.yaml"))]
 
 
-def _evaluate(item, loss, width, x, y, eager: bool) -> tuple[float, np.ndarray]:
-    """A fresh small model compiled with ``loss``: its ``evaluate`` value on ``(x, y)`` in
-    one batch (batch-level losses see the whole batch), and its predictions."""
+def _evaluate(item, losses: dict, width, x, y, eager: bool) -> tuple[dict[str, float], np.ndarray]:
+    """A fresh small model with one output per entry of ``losses`` (the same head, passed
+    through an Identity layer named after the entry), each output compiled with its loss:
+    every loss's ``evaluate`` value on ``(x, y)`` in one batch (batch-level losses see the
+    whole batch), and the predictions. Keras wraps and reduces each output's loss as it does
+    a one-output model's; one model, traced once, serves every form."""
     import keras
 
     keras.utils.set_random_seed(1)
-    model = model_for(item, {}, width, (4,))
-    model.compile(loss=loss, run_eagerly=eager)
-    value = float(model.evaluate(x, y, batch_size=N, verbose=0))
-    return value, _np(model(x))
+    inputs = keras.Input((4,))
+    head = model_for(item, {}, width, (4,))(inputs)
+    outputs = {key: keras.layers.Identity(name=key)(head) for key in losses}
+    model = keras.Model(inputs, outputs)
+    model.compile(loss=losses, run_eagerly=eager)
+    found = model.evaluate(x, dict.fromkeys(losses, y), batch_size=N, verbose=0, return_dict=True)
+    values = {key: float(found[f"{key}_loss"]) for key in losses}
+    return values, _np(model(x)[next(iter(losses))])
 
 
 TWIN_LIMITS = {
@@ -88,13 +95,12 @@ TWIN_LIMITS = {
 }
 """Target variants a Keras twin gets wrong itself (the spec's note says so): not compared."""
 
-GRAPH_FORMS = ("function", "subclass")
-"""The forms compiled into a TensorFlow graph, where the batch size is unknown while
-tracing; the factory and the Keras twin run eagerly, which is faster and goes through the
-same Keras wrapper. On JAX and PyTorch, which see every shape as it is whether eager or
-compiled, only the subclass with (N,) targets is compiled (once per loss, so that a loss
-that cannot be jit-compiled still fails here); compiling every form and variant was two
-thirds of this test's time on JAX (77 s -> 29 s)."""
+TRACED = {"tensorflow": ("(N,)",), "jax": ("(N,)",), "torch": ("(N,)",)}
+"""The target variants evaluated in a compiled model, per backend (the others run eagerly).
+On TensorFlow every variant is traced, where the batch size is unknown while tracing. On
+JAX and PyTorch, which see every shape as it is whether eager or compiled, only (N,)
+targets are compiled (once per loss, so that a loss that cannot be jit-compiled still
+fails here); compiling every variant was two thirds of this test's time on JAX."""
 
 
 @pytest.mark.parametrize("name", USER_TARGET_NAMES)
@@ -108,23 +114,20 @@ def test_targets_of_either_rank_give_the_same_evaluate_value(built, name):
     variants = {"(N, 1)": column.astype("float32"), "(N,)": column[:, 0].astype("float32")}
     if item.spec.inputs.y_true.kind in ("labels", "binary"):
         variants["(N,) integers"] = column[:, 0].astype("int64")
-    losses = {
-        "function": getattr(forms.module, forms.view_name),
-        "factory": forms.factory(params),
-        "subclass": forms.subclass_reduced(params),
-    }
-    if item.spec.keras is not None:
-        losses["keras twin"] = getattr(keras.losses, item.spec.keras.loss)(**samples.twin_arguments(item.spec, params))
     values = {}
     for variant, y in variants.items():
-        for form, loss in losses.items():
-            if form == "keras twin" and TWIN_LIMITS.get(name, ("",))[0] == variant:
-                continue
-            if keras.backend.backend() == "tensorflow":
-                traced = form in GRAPH_FORMS
-            else:
-                traced = (form, variant) == ("subclass", "(N,)")
-            values[variant, form], predictions = _evaluate(item, loss, width, x, y, not traced)
+        losses = {
+            "function": getattr(forms.module, forms.view_name),
+            "factory": forms.factory(params),
+            "subclass": forms.subclass_reduced(params),
+        }
+        if item.spec.keras is not None and TWIN_LIMITS.get(name, ("",))[0] != variant:
+            losses["keras_twin"] = getattr(keras.losses, item.spec.keras.loss)(
+                **samples.twin_arguments(item.spec, params)
+            )
+        eager = variant not in TRACED[keras.backend.backend()]
+        found, predictions = _evaluate(item, losses, width, x, y, eager)
+        values.update({(variant, form): value for form, value in found.items()})
     # The same seed gives the same model, so every run saw the same predictions.
     expected = float(np.mean(numeric.evaluate(item, column.astype("float64"), predictions, params)))
     for key, value in values.items():
