@@ -22,12 +22,12 @@ into the site's performance page.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import math
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,12 +50,13 @@ from generator.check.harness import forms_of, import_path, quiet_tensorflow  # n
 from generator.codegen.pipeline import generate  # noqa: E402
 from generator.codegen.write import write_file  # noqa: E402
 from generator.spec.loader import LoadedSpec, load_directory  # noqa: E402
+from tools.bench_peers import MEMORY_LIMIT  # noqa: E402
+from tools.timing import time_pair  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 BIN = Path(sys.executable).parent
 BATCH = 4096
 ROUNDS = 31
-SAMPLE_SECONDS = 0.02
 MODES = ("eager forward", "eager value+grad", "compiled forward", "compiled value+grad")
 VERSIONS = ("keras", "tensorflow-cpu", "numpy", "jinja2", "mkdocs", "mkdocs-material")
 
@@ -120,52 +121,6 @@ def _callables(loss, jit: bool) -> dict[str, object]:
             "value+grad": tf.function(value_and_grad, jit_compile=True),
         }
     return {"forward": forward, "value+grad": value_and_grad}
-
-
-def _sync(result) -> None:
-    """Wait for the result (for the gradient too: its first entry)."""
-    if isinstance(result, tuple):
-        result[1][0, 0].numpy()
-        result = result[0]
-    result.numpy()
-
-
-def _sample(fn, args, calls: int) -> float:
-    """Mean seconds per call over ``calls`` back-to-back calls."""
-    start = time.perf_counter()
-    for _ in range(calls):
-        result = fn(*args)
-    _sync(result)
-    return (time.perf_counter() - start) / calls
-
-
-def time_pair(ours, theirs, args, rounds: int) -> dict[str, float]:
-    """Time two callables in alternation; medians and the paired ratio ours/theirs."""
-    for fn in (ours, theirs):  # trace, compile and warm up
-        for _ in range(3):
-            _sync(fn(*args))
-    single = min(_sample(theirs, args, 1) for _ in range(3))
-    calls = max(1, min(2000, math.ceil(SAMPLE_SECONDS / max(single, 1e-7))))
-    mine, reference = [], []
-    gc.disable()
-    try:
-        for r in range(rounds):
-            order = ((ours, mine), (theirs, reference)) if r % 2 == 0 else ((theirs, reference), (ours, mine))
-            for fn, times in order:
-                times.append(_sample(fn, args, calls))
-    finally:
-        gc.enable()
-    ratios = [a / b for a, b in zip(mine, reference, strict=True)]
-    q1, _, q3 = statistics.quantiles(ratios, n=4)
-    return {
-        "generated_ms": 1e3 * statistics.median(mine),
-        "builtin_ms": 1e3 * statistics.median(reference),
-        "ratio": statistics.median(ratios),
-        "ratio_q1": q1,
-        "ratio_q3": q3,
-        "calls_per_sample": calls,
-        "rounds": rounds,
-    }
 
 
 def bench_loss(item: LoadedSpec, directory: Path, rounds: int) -> dict:
@@ -238,6 +193,41 @@ def bench_suite() -> dict:
     return {"command": "make test", "seconds": seconds, "summaries": summaries}
 
 
+def bench_peers(rounds: int, chosen: str | None = None) -> dict:
+    """Every loss against its peers (``tools/bench_peers.py``), on PyTorch and on TensorFlow,
+    each in a fresh process; and the peak memory of the batch-level losses at batch 4096."""
+    script = str(ROOT / "tools" / "bench_peers.py")
+    found: dict[str, dict] = {}
+    for backend in ("torch", "tensorflow"):
+        command = [sys.executable, script, "--rounds", str(rounds)] + (["--losses", chosen] if chosen else [])
+        env = dict(os.environ, KERAS_BACKEND=backend)
+        for record in _json_lines(command, env):
+            key = f"{record['loss']}/{record.get('index', 0)}"
+            entry = found.setdefault(key, {k: v for k, v in record.items() if k not in ("modes", "backend")})
+            entry.setdefault("modes", {}).update(record.get("modes", {}))
+            ratios = {mode: round(r.get("ratio", -1), 2) for mode, r in record.get("modes", {}).items()}
+            print(f"  {key:40} {backend:10} {ratios}", flush=True)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import BATCH_LEVEL  # the pinned list of losses whose values depend on the batch
+
+    batch_level = sorted(BATCH_LEVEL) if not chosen else sorted(set(BATCH_LEVEL) & set(chosen.split(",")))
+    memory = _json_lines([sys.executable, script, "--memory", ",".join(batch_level)], dict(os.environ))
+    return {"rounds": rounds, "peers": dict(sorted(found.items())), "memory": {m["loss"]: m for m in memory}}
+
+
+def _json_lines(command: list[str], env: dict) -> list[dict]:
+    """The JSON lines a command prints; what it printed before dying is kept, and its death
+    reported on stderr (a loss whose case killed the process has no line)."""
+
+    def limit() -> None:  # a case that cannot fit fails alone instead of waking the OOM killer
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, preexec_fn=limit, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr[-2000:] + f"\n{' '.join(command[1:])}: exit status {done.returncode}\n")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
 def machine() -> dict:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -261,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-suite", action="store_true", help="keep the recorded make test time")
     parser.add_argument("--suite-only", action="store_true", help="time make test only; keep the rest of the file")
     parser.add_argument("--build-only", action="store_true", help="time lossgen build and mkdocs only; keep the rest")
+    parser.add_argument("--peers-only", action="store_true", help="time the peers and memory only; keep the rest")
+    parser.add_argument("--peer-rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     quiet_tensorflow()
@@ -268,6 +260,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite_only:
         print("make test ...", flush=True)
         _write(args.out, {**previous, "suite": bench_suite()})
+        return 0
+    if args.peers_only:
+        print("peers ...", flush=True)
+        peers = bench_peers(args.peer_rounds, args.losses)
+        if args.losses and previous.get("peers"):  # re-timed some: keep the others
+            peers = {
+                "rounds": peers["rounds"],
+                "peers": dict(sorted({**previous["peers"]["peers"], **peers["peers"]}.items())),
+                "memory": {**previous["peers"]["memory"], **peers["memory"]},
+            }
+        _write(args.out, {**previous, "peers": peers})
         return 0
     if args.build_only:
         print("lossgen build, mkdocs ...", flush=True)
@@ -289,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         "losses": dict(sorted(losses.items())),
         "build": previous.get("build") if chosen else bench_build(),
         "mkdocs": previous.get("mkdocs") if chosen else bench_mkdocs(),
+        "peers": previous.get("peers") if chosen else bench_peers(args.peer_rounds),
         "suite": previous.get("suite"),
     }
     _write(args.out, results)  # the timings are kept even if make test then fails

@@ -41,6 +41,11 @@ MODES = {
     "compiled value+grad": "Compiled, value and gradient",
 }
 MARKERS = ("o", "s", "^", "D")
+PEER_MODES = ("PyTorch", "TensorFlow eager", "TensorFlow XLA")
+"""The modes of the peer table: lossgen on the PyTorch backend, and on TensorFlow eagerly
+and compiled with XLA, each against the peer (PyTorch peers run eagerly in every mode;
+Keras peers run in the same mode as lossgen)."""
+PEER_LIMIT = 1.10
 
 
 class PageError(Exception):
@@ -107,6 +112,58 @@ def exceptions(table: list[Row], notes: dict) -> list[dict]:
     return out
 
 
+@dataclass(frozen=True)
+class PeerRow:
+    name: str
+    call: str
+    scenario: str
+    cells: tuple[str, ...]  # in PEER_MODES order, as Markdown
+    over: tuple[str, ...]  # the modes over PEER_LIMIT
+
+
+def peer_rows(results: dict) -> list[PeerRow]:
+    """One row per loss and peer: the median ratio lossgen / peer per mode, its quartiles."""
+    calls = {item.name: [peer.call for peer in item.spec.peers] for item in load_directory(ROOT / "specs")}
+    out = []
+    for entry in (results.get("peers") or {}).get("peers", {}).values():
+        if "error" in entry and not entry.get("modes"):
+            cells = tuple(f"<small>failed: {_escape(entry['error'][:110])}</small>" for _ in PEER_MODES)
+            call = entry.get("peer") or calls[entry["loss"]][entry["index"]]
+            out.append(PeerRow(entry["loss"], call, "", cells, ()))
+            continue
+        cells, over = [], []
+        for mode in PEER_MODES:
+            timing = entry["modes"].get(mode)
+            if timing is None:
+                cells.append("")
+            elif "error" in timing:
+                cells.append(f"<small>{_escape(timing['error'][:80])}</small>")
+            else:
+                ratio = f"{timing['ratio']:.2f}"
+                if timing["ratio"] > PEER_LIMIT:
+                    ratio, _ = f"**{ratio}**", over.append(mode)
+                quartiles = f"{timing['ratio_q1']:.2f}–{timing['ratio_q3']:.2f}"
+                times = f"{timing['generated_ms']:.3g} / {timing['builtin_ms']:.3g} ms"
+                cells.append(f"{ratio}<br><small>{quartiles}; {times}</small>")
+        out.append(PeerRow(entry["loss"], entry.get("peer", "?"), entry.get("scenario", ""), tuple(cells), tuple(over)))
+    return out
+
+
+def memory_rows(results: dict) -> list[dict]:
+    rows_ = []
+    for name, found in sorted(((results.get("peers") or {}).get("memory") or {}).items()):
+        if "peak_mib" in found:
+            figure = f"{found['peak_mib']:,.0f} MiB"
+        else:
+            figure = f"does not fit in {found.get('limit_gib', 16):g} GiB: {_escape(found.get('error', '')[:120])}"
+        rows_.append({"name": name, "shape": " × ".join(str(n) for n in found.get("shape", [])), "figure": figure})
+    return rows_
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def plot(table: list[Row], palette: str) -> str:
     """Every ratio, one row per loss and one marker per mode, with the two limits."""
     from matplotlib import pyplot as plt
@@ -161,6 +218,12 @@ def page(results: dict, notes: dict, table: list[Row]) -> str:
         exceptions=exceptions(table, notes),
         changes=str(notes.get("changes") or "").strip(),
         suite_time=_minutes(results["suite"]["seconds"]) if results.get("suite") else "(not measured)",
+        peer_modes=PEER_MODES,
+        peer_limit=PEER_LIMIT,
+        peer_table=peer_rows(results),
+        peer_rounds=(results.get("peers") or {}).get("rounds"),
+        peer_notes=str(notes.get("peers") or "").strip(),
+        memory=memory_rows(results),
     )
 
 
