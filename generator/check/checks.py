@@ -246,16 +246,7 @@ def check_rank_variants(item: LoadedSpec, forms: Forms) -> list[Result]:
     why = _one_column_problem(item)
     if why:
         return [Result(name, True, f"not applicable: {why}")]
-    import keras
-
-    rng = np.random.default_rng(13)
-    x = rng.normal(size=(RANK_BATCH, *samples.input_shape(item.spec, 5))).astype("float32")
-    y = samples.targets(item.spec, rng, batch=RANK_BATCH, width=1).astype("float32")
-    keras.utils.set_random_seed(1)
-    model = model_for(item, params, 1, x.shape[1:])
-    prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
-    expected = float(np.mean(reference_values(item, y, prediction, params)))
-    model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    x, y, model, prediction, expected = _one_channel_model(item, forms, params)
     flat, column = (RANK_BATCH,), (RANK_BATCH, 1)
     values = {
         f"the subclass in evaluate with targets {flat}": float(model.evaluate(x, y[:, 0], verbose=0)),
@@ -323,12 +314,10 @@ def _label_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result
     return Result("rank variants", not problems, detail)
 
 
-def _image_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result:
-    """Grayscale images, as a one-channel model predicts them and as datasets often give
-    them, without a channel axis: targets ``(N, height, width)`` and ``(N, height, width,
-    1)`` through the subclass in ``model.evaluate``, the function form on three-axis
-    targets and predictions, and the subclass on four-axis targets with three-axis
-    predictions, all against the float64 evaluation on four axes."""
+def _one_channel_model(item: LoadedSpec, forms: Forms, params: dict):
+    """For the rank-variant rows: inputs ``x``, one-column (or one-channel) targets ``y``, a
+    model with a one-wide head compiled with the subclass (eagerly), its predictions on
+    ``x`` and the float64 evaluation of the loss on them."""
     import keras
 
     rng = np.random.default_rng(13)
@@ -339,6 +328,16 @@ def _image_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result
     prediction = np.asarray(model.predict(x, batch_size=RANK_BATCH, verbose=0))
     expected = float(np.mean(reference_values(item, y, prediction, params)))
     model.compile(loss=forms.subclass_reduced(params), run_eagerly=True)
+    return x, y, model, prediction, expected
+
+
+def _image_rank_variants(item: LoadedSpec, forms: Forms, params: dict) -> Result:
+    """Grayscale images, as a one-channel model predicts them and as datasets often give
+    them, without a channel axis: targets ``(N, height, width)`` and ``(N, height, width,
+    1)`` through the subclass in ``model.evaluate``, the function form on three-axis
+    targets and predictions, and the subclass on four-axis targets with three-axis
+    predictions, all against the float64 evaluation on four axes."""
+    x, y, model, prediction, expected = _one_channel_model(item, forms, params)
     flat, full = y.shape[:-1], y.shape
     values = {
         f"the subclass in evaluate with targets {flat}": float(model.evaluate(x, y[..., 0], verbose=0)),
