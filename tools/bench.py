@@ -27,7 +27,6 @@ import math
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,6 @@ from generator.check.harness import forms_of, import_path, quiet_tensorflow  # n
 from generator.codegen.pipeline import generate  # noqa: E402
 from generator.codegen.write import write_file  # noqa: E402
 from generator.spec.loader import LoadedSpec, load_directory  # noqa: E402
-from tools.bench_peers import MEMORY_LIMIT  # noqa: E402
 from tools.timing import time_pair  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -218,11 +216,7 @@ def bench_peers(rounds: int, chosen: str | None = None) -> dict:
 def _json_lines(command: list[str], env: dict) -> list[dict]:
     """The JSON lines a command prints; what it printed before dying is kept, and its death
     reported on stderr (a loss whose case killed the process has no line)."""
-
-    def limit() -> None:  # a case that cannot fit fails alone instead of waking the OOM killer
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, preexec_fn=limit, check=False)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-2000:] + f"\n{' '.join(command[1:])}: exit status {done.returncode}\n")
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

@@ -16,10 +16,12 @@ used at (:func:`scenario`). Before timing, the two values are compared on those 
 timing of two different computations would mean nothing. ``tools/timing.py`` alternates the
 two. Prints one JSON object per line.
 
-``--memory``: for each batch-level loss, in a fresh process each (PyTorch backend, limited
-to ``MEMORY_LIMIT`` of address space so that a loss that cannot fit fails instead of taking
-the machine down), the growth of the process's peak resident memory over one value and
-gradient at batch 4096 with 128-d embeddings (or the loss's own width).
+Every run limits its own address space to ``MEMORY_LIMIT`` (the machine has no swap), so
+that a case that cannot fit fails alone instead of taking the machine down.
+
+``--memory``: for each batch-level loss, in a fresh process each (PyTorch backend), the
+growth of the process's peak resident memory over one value and gradient at batch 4096
+with 128-d embeddings (or the loss's own width).
 """
 
 from __future__ import annotations
@@ -275,16 +277,13 @@ def memory(name: str, batch: int) -> dict:
 
 
 def measure_memory(names_: list[str], batch: int) -> list[dict]:
-    """:func:`memory` of each loss in a fresh process with ``MEMORY_LIMIT`` of address space."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
+    """:func:`memory` of each loss in a fresh process (which inherits this one's
+    ``MEMORY_LIMIT``, set by :func:`main`)."""
     found = []
     env = dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3")
     for name in names_:
         command = [sys.executable, __file__, "--memory-one", name, "--batch", str(batch)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=limit, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if lines:
             found.append(json.loads(lines[-1]))
@@ -303,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-one", help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=MEMORY_BATCH)
     args = parser.parse_args(argv)
+    # Every process of the benchmark, and those it starts, gets at most MEMORY_LIMIT of
+    # address space: a case that cannot fit fails alone instead of waking the OOM killer.
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     if args.memory_one:
         print(json.dumps(memory(args.memory_one, args.batch)), flush=True)
         return 0
