@@ -81,8 +81,14 @@ define RUN_MAIN
 $(BIN)/python -m pytest -n 2 --dist loadgroup
 endef
 BACKEND_TESTS := tests/runtime
+# On JAX most of the pass is XLA compiling: every operation run eagerly is compiled for its
+# shapes on first use, and every fit is jit-compiled. Skipping LLVM's optimisation passes
+# saves a fifth of that. Measured on the catalog's value and gradient: the 121 values are
+# bit for bit the same, 117 gradients too, and 4 differ by round-off (at most 1.1e-6
+# relative, weighted_kappa), well inside the tests' tolerances.
+JAX_TEST_FLAGS := XLA_FLAGS=--xla_backend_optimization_level=0
 define RUN_BACKENDS
-KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
+KERAS_BACKEND=jax $(JAX_TEST_FLAGS) $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS)
 KERAS_BACKEND=torch $(BIN)/python -m pytest -n 2 -p no:cacheprovider $(BACKEND_TESTS) tests/peers
 endef
 

@@ -94,6 +94,13 @@ def test_new_writes_a_starter_that_passes_check(tmp_path):
     checked = run_cli("check", str(spec), cwd=tmp_path, fresh=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "0 failed" in checked.stdout
+    # Every row ran: make test installs JAX and PyTorch first, so the other backends are
+    # really compared (the one `check` of the suite that runs them).
+    for backend in ("jax", "torch"):
+        assert f"ok    same values on {backend}" in checked.stdout
+        assert f"skipped: {backend} is not installed" not in checked.stdout
+    for row in ("MirroredStrategy", "save and reload in a fresh process"):
+        assert row in checked.stdout
 
 
 def test_new_rejects_a_bad_name(tmp_path):
@@ -130,13 +137,14 @@ def test_check_fails_on_an_unsafe_log_and_names_the_input(tmp_path):
 
 
 def test_check_passes_a_safe_spec(tmp_path):
-    """The same loss written with a clip: every check passes and the exit status is 0."""
+    """The same loss written with a clip: every check passes and the exit status is 0 (the
+    rows that start new processes are proven on the starter, in the test above)."""
     spec = tmp_path / "safe_log.yaml"
     safe = UNSAFE.replace("name: unsafe_log", "name: safe_log").replace(
         "formula:\n", "formula:\n  steps:\n    p: clip(y_pred, epsilon(), 1 - epsilon())\n"
     )
     spec.write_text(safe.replace("log(y_pred)", "log(p)").replace("log(1 - y_pred)", "log(1 - p)"))
-    result = run_cli("check", str(spec), "--skip", "distribution", "--skip", "reload", cwd=tmp_path)
+    result = run_cli("check", str(spec), *SKIP_FRESH, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout
     for check in (
@@ -148,10 +156,6 @@ def test_check_passes_a_safe_spec(tmp_path):
         "masked",
     ):
         assert check in result.stdout
-    # make test installs JAX and PyTorch first, so the other backends are really compared.
-    for backend in ("jax", "torch"):
-        assert f"ok    same values on {backend}" in result.stdout
-        assert f"skipped: {backend} is not installed" not in result.stdout
 
 
 def test_check_passes_a_regression_spec_with_per_example_weights(tmp_path):
