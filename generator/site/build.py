@@ -1,6 +1,6 @@
 """``lossgen build``: every spec of a folder rendered into a reference tree (modules under
-``code/``, one page per loss, the catalog, vocabulary and command-line pages, and with
-``plots`` the SVG plots), formatted, then written atomically in place of the old tree."""
+``code/``, one page per loss, the catalog, plot gallery, vocabulary and command-line pages,
+and with ``plots`` the SVG plots), formatted, then written atomically in place of the old tree."""
 
 from __future__ import annotations
 
@@ -21,17 +21,16 @@ def generate_files(
     (NumPy). ``cli`` is the click group the
     command-line page documents."""
     views = [lower.loss_view(item, plots) for item in items]
-    examples = {}
-    if plots:  # NumPy, as for the plots: a build without them needs only the generator
+    examples, drawn, analysed = {}, {}, []
+    if plots:  # NumPy and matplotlib: a build without them needs only the generator
         from generator.site.examples import worked_example
-
-        examples = {item.name: worked_example(item) for item in items}
-    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli), examples)
-    files = formatting.format_files(files)
-    if plots:
         from generator.site.plots import plot_files
 
-        files.update(plot_files(items, workers))
+        examples = {item.name: worked_example(item) for item in items}
+        drawn, analysed = plot_files(items, workers)
+    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli), examples, analysed)
+    files = formatting.format_files(files)
+    files.update(drawn)
     return dict(sorted(files.items()))
 
 

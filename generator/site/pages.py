@@ -17,6 +17,9 @@ from generator.site.views import (
     CatalogView,
     CommandView,
     FunctionRow,
+    GalleryEntry,
+    GalleryGroup,
+    GalleryView,
     OptionRow,
     PeerLibrary,
     PeerRow,
@@ -170,13 +173,41 @@ def loss_files(loss: LossView, titles: dict[str, str] | None = None, example: ob
     return files
 
 
+def gallery_view(catalog: CatalogView, plots: list) -> GalleryView:
+    """The plot gallery: every loss's plots in catalog order, each with what its plot does
+    (:meth:`generator.site.plots.Plot.findings`), and how many losses share each finding.
+    Scans are counted by kind (``scan: y_pred``), whatever their details."""
+    found = {plot.name: plot.findings() for plot in plots}
+    if not found:
+        return GalleryView((), (), 0)
+    groups = tuple(
+        GalleryGroup(
+            group.heading,
+            tuple(GalleryEntry(e.name, e.title, "; ".join(found[e.name])) for e in group.entries if e.name in found),
+        )
+        for group in catalog.groups
+    )
+    counts: dict[str, int] = {}
+    for findings in found.values():
+        for finding in findings:
+            counts[finding] = counts.get(finding, 0) + 1
+    ordered = tuple(sorted(counts.items(), key=lambda row: (-row[1], row[0])))
+    return GalleryView(tuple(g for g in groups if g.entries), ordered, len(found))
+
+
 def catalog_files(
-    losses: list[LossView], catalog: CatalogView, tools: ToolView, examples: dict[str, object] | None = None
+    losses: list[LossView],
+    catalog: CatalogView,
+    tools: ToolView,
+    examples: dict[str, object] | None = None,
+    plots: list | None = None,
 ) -> dict[str, str]:
-    """Every file of a build: all losses, the catalog, the vocabulary and CLI pages;
-    ``examples`` are the worked examples by loss name."""
+    """Every file of a build: all losses, the catalog, the plot gallery, the vocabulary and
+    CLI pages; ``examples`` are the worked examples by loss name, ``plots`` the analysed
+    plots (:class:`generator.site.plots.Plot`) when the build draws them."""
     files: dict[str, str] = {
         "index.md": render_template("catalog.md.jinja", catalog=catalog),
+        "gallery.md": render_template("gallery.md.jinja", gallery=gallery_view(catalog, plots or [])),
         "vocabulary.md": render_template("vocabulary.md.jinja", tools=tools),
         "cli.md": render_template("cli.md.jinja", tools=tools),
         "nav.json": nav_json(catalog),

@@ -52,6 +52,11 @@ def plot_values(param: Parameter) -> list[float]:
 
 
 def _varied(spec: LossSpec) -> tuple[str, list[float]] | None:
+    """The float parameter drawn as separate lines, and its values: the spec's ``plot``
+    block's choice, else the first float parameter at :func:`plot_values`."""
+    if spec.plot.vary is not None:
+        param = spec.parameters[spec.plot.vary]
+        return spec.plot.vary, list(spec.plot.values or plot_values(param))
     for name, param in spec.parameters.items():
         if param.type == "float":
             return name, plot_values(param)
@@ -173,6 +178,32 @@ def _pair_scan(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray]:
     return theta, loss
 
 
+MIX_BATCH = 8
+"""Samples in the batch that a ``mix`` scan moves (:func:`_mix_scan`)."""
+
+
+def _mix_scan(item: LoadedSpec, params: dict) -> tuple[np.ndarray, np.ndarray, str]:
+    """For losses of a whole row or batch (``plot: {along: mix}``): one batch of random
+    targets (seed 0), and predictions that move away from the targets themselves (t = 0)
+    in a straight line, ``(1 - t) * y_true + t * far``. For probabilities and
+    distributions ``far`` is a random prediction, and every point stays a probability or a
+    distribution; for real values it is the target plus a fixed pattern of standard normal
+    noise, so the prediction keeps the target's shape under growing noise. Returns t, the
+    batch's mean loss (as Keras reports it), and the x-axis label."""
+    spec = item.spec
+    rng = np.random.default_rng(0)
+    y_true = samples.targets(spec, rng, batch=MIX_BATCH).astype("float64")
+    if spec.inputs.y_pred.kind in ("probability", "distribution"):
+        far = samples.predictions(spec, rng, logits=False, batch=MIX_BATCH).astype("float64")
+        label = "t: predictions moved from the targets (0) to random ones (1)"
+    else:
+        far = y_true + rng.normal(size=y_true.shape)
+        label = "t: the targets plus t times a fixed pattern of noise"
+    t = np.linspace(0.0, 1.0, POINTS)
+    loss = np.array([np.mean(evaluate(item, y_true, (1 - s) * y_true + s * far, params)) for s in t])
+    return t, loss, label
+
+
 def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
     """The curves to draw, the x-axis label, and what the plot holds fixed (or, with two
     targets, which line style is which)."""
@@ -187,6 +218,11 @@ def curves(item: LoadedSpec) -> tuple[list[Curve], str, str]:
             theta, loss = _pair_scan(item, params)
             out.append(Curve(label, theta, loss, color))
         return out, "angle between the anchor and its positive (radians)", "held fixed: anchor of a batch of 4"
+    if spec.plot.along == "mix":
+        for color, (params, label) in enumerate(settings):
+            t, loss, label_x = _mix_scan(item, params)
+            out.append(Curve(label, t, loss, color))
+        return out, label_x, f"held fixed: a batch of {MIX_BATCH} random targets and where t = 1 leads; mean loss"
     for target in targets:
         for color, (params, label) in enumerate(settings):
             x, y_true, y_pred, label_x, note = _inputs(item, target)
@@ -268,11 +304,51 @@ def _limits(values: np.ndarray, low: float, high: float) -> tuple[float, float, 
     return bottom - pad, top + pad, clipped
 
 
-def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
-    """The loss and slope plots of one spec in one palette, by panel."""
-    from matplotlib import pyplot as plt
+@dataclass(frozen=True)
+class Panel:
+    """One of a loss's two plots, as data: the lines, the axis limits (None: the lines'
+    own), and what the plot says about them."""
 
-    colors = style(palette)
+    name: str  # "loss" or "slope"
+    title: str
+    values: tuple[np.ndarray, ...]  # one per curve
+    limits: tuple[float, float] | None
+    spikes_cut: bool  # values beyond the limits were cut off (the title says so)
+    constant: bool  # the lines are flat: the plot says so instead of drawing round-off
+
+
+@dataclass(frozen=True)
+class Plot:
+    """What a loss's plots show, before any drawing: both panels, the x axis, and the footer
+    (what is held fixed). :func:`draw` turns it into SVG; the gallery lists its findings."""
+
+    name: str
+    title: str
+    task: str
+    lines: tuple[Curve, ...]
+    label_x: str
+    panels: tuple[Panel, Panel]
+    footer: str
+    close_values: bool  # the varied parameter's values give curves too close to tell apart
+
+    def findings(self) -> tuple[str, ...]:
+        """What the plot does beyond drawing the lines, as the gallery names it."""
+        loss, slope = self.panels
+        found = [f"scan: {self.label_x}"]
+        if any(curve.dashed for curve in self.lines):
+            found.append("both targets")
+        found += [f"{panel.name}: spikes cut off" for panel in self.panels if panel.spikes_cut]
+        if loss.constant:
+            found.append("loss: constant along this scan")
+        if slope.constant:
+            found.append("slope: constant")
+        if self.close_values:
+            found.append("parameter values too close to tell apart")
+        return tuple(found)
+
+
+def analyse(item: LoadedSpec) -> Plot:
+    """Evaluate a loss along its scan and decide what its plots show."""
     lines, label_x, held = curves(item)
     slopes = []
     for curve in lines:
@@ -282,70 +358,112 @@ def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
             slope = np.full_like(slope, float(np.median(finite)))
         slopes.append(slope)
     losses = np.concatenate([curve.loss for curve in lines])
-    flat_loss = all(_flat(curve.loss) for curve in lines)
     varied = (_varied(item.spec) or ("",))[0]
     others = f"parameters other than {varied} at their defaults" if varied else "default parameters"
-    solid = [curve.loss for curve in lines if not curve.dashed]
-    if varied and len(solid) > 1:
-        spread = float(np.nanmax(losses) - np.nanmin(losses)) or 1.0
-        gap = max(float(np.nanmax(np.abs(solid[0] - other))) for other in solid[1:])
-        if gap < 0.01 * spread:
+    close = False
+    if varied and len(lines) > 2 - any(curve.dashed for curve in lines):
+        # The lines of one target (solid, or dashed) differ only by the parameter's value.
+        finite = losses[np.isfinite(losses)]
+        spread = (float(np.ptp(finite)) if finite.size else 0.0) or 1.0
+        gap = 0.0
+        for dashed in (False, True):
+            same = [curve.loss for curve in lines if curve.dashed == dashed]
+            for other in same[1:]:
+                both = np.isfinite(same[0]) & np.isfinite(other)
+                gap = max(gap, float(np.max(np.abs(same[0] - other)[both], initial=0.0)))
+        close = gap < 0.01 * spread
+        if close:
             others += f"; the values of {varied} differ too little to see at this scale"
-    out = {}
-    for panel, values, title in (
+    panels = []
+    for name, values, title in (
         ("loss", [curve.loss for curve in lines], "loss"),
         ("slope", slopes, "slope of the loss along the x axis"),
     ):
+        everything = np.concatenate(values)
+        constant = all(_flat(ys) for ys in values)
+        limits, clipped = None, False
+        if not (name == "loss" and constant) and np.isfinite(everything).any():
+            # Clips and log(0) guards make a curve spike at the edges: show the body, and say so.
+            bottom, top, clipped = _limits(everything, 2, 98) if name == "slope" else _limits(losses, 0, 97)
+            limits = (bottom, top)
+        if clipped:
+            title += " (spikes cut off)"
+        panels.append(Panel(name, title, tuple(values), limits, clipped, constant))
+    footer = "; ".join(t for t in (held, others) if t) + "."
+    loss_panel, slope_panel = panels
+    return Plot(
+        item.name,
+        item.spec.title.strip(),
+        item.spec.task,
+        tuple(lines),
+        label_x,
+        (loss_panel, slope_panel),
+        footer,
+        close,
+    )
+
+
+def draw(plot: Plot, palette: str) -> dict[str, str]:
+    """The loss and slope plots of one analysed spec in one palette, as SVG, by panel."""
+    from matplotlib import pyplot as plt
+
+    colors = style(palette)
+    out = {}
+    for panel in plot.panels:
         fig, axis = plt.subplots(figsize=(4.4, 3.3), layout="constrained")
-        for curve, ys in zip(lines, values, strict=True):
+        for curve, ys in zip(plot.lines, panel.values, strict=True):
             color = colors["lines"][curve.color % len(colors["lines"])]
             axis.plot(curve.x, ys, "--" if curve.dashed else "-", color=color, label=curve.label or None, linewidth=1.6)
-        everything = np.concatenate(values)
-        if panel == "loss" and flat_loss:
+        if panel.name == "loss" and panel.constant:
             axis.text(0.5, 0.7, "constant along this scan", transform=axis.transAxes, ha="center", va="center")
-        elif np.isfinite(everything).any():
-            # Clips and log(0) guards make a curve spike at the edges: show the body, and say so.
-            bottom, top, clipped = _limits(everything, 2, 98) if panel == "slope" else _limits(losses, 0, 97)
-            axis.set_ylim(bottom, top)
-            if clipped:
-                title += " (spikes cut off)"
-        if panel == "slope" and all(_flat(ys) for ys in values):
+        elif panel.limits is not None:
+            axis.set_ylim(*panel.limits)
+        if panel.name == "slope" and panel.constant:
             axis.text(0.5, 0.92, "constant slope", transform=axis.transAxes, ha="center", va="top")
-        axis.set_title(title)
-        axis.set_xlabel(label_x)
+        axis.set_title(panel.title)
+        axis.set_xlabel(plot.label_x)
         axis.ticklabel_format(axis="both", style="plain", useOffset=False)
         axis.grid(color=colors["grid"], linewidth=0.6)
         axis.set_facecolor("none")
         for side in ("top", "right"):
             axis.spines[side].set_visible(False)
-        if panel == "loss" and any(curve.label not in ("", "loss") for curve in lines):
+        if panel.name == "loss" and any(curve.label not in ("", "loss") for curve in plot.lines):
             axis.legend(frameon=False)
-        footer = textwrap.wrap("; ".join(t for t in (held, others) if t) + ".", 78)
+        footer = textwrap.wrap(plot.footer, 78)
         fig.text(0.01, 0.005, "\n".join(footer), fontsize=7.5, ha="left", va="bottom")
         fig.get_layout_engine().set(rect=(0, 0.035 * len(footer) + 0.015, 1, 1 - 0.035 * len(footer) - 0.015))
-        out[panel] = to_svg(fig)
+        out[panel.name] = to_svg(fig)
     return out
 
 
-def _svgs(job: tuple[LoadedSpec, str]) -> dict[str, str]:
-    return svgs(*job)
+def svgs(item: LoadedSpec, palette: str) -> dict[str, str]:
+    """The loss and slope plots of one spec in one palette, by panel."""
+    return draw(analyse(item), palette)
 
 
-def plot_files(items: list[LoadedSpec], workers: int = 1) -> dict[str, str]:
+def _plot(item: LoadedSpec) -> tuple[Plot, dict[str, str]]:
+    """One spec analysed once and drawn in every palette: its findings and its files."""
+    plot = analyse(item)
+    files = {
+        f"plots/{item.name}-{panel}-{palette}.svg": text
+        for palette in PALETTES
+        for panel, text in draw(plot, palette).items()
+    }
+    return plot, files
+
+
+def plot_files(items: list[LoadedSpec], workers: int = 1) -> tuple[dict[str, str], list[Plot]]:
     """``plots/<name>-<panel>-<palette>.svg`` for every spec, panel and palette, drawn by
-    ``workers`` processes. Each plot depends only on its spec and palette, so the files
-    are the same whatever the number of workers; new processes are spawned, not forked,
-    so a caller that has started threads (TensorFlow's, say) is safe."""
-    jobs = [(item, palette) for item in items for palette in PALETTES]
-    if workers > 1 and len(jobs) > 1:
+    ``workers`` processes, and each spec's :class:`Plot` (for the gallery). Each plot
+    depends only on its spec and palette, so the files are the same whatever the number of
+    workers; new processes are spawned, not forked, so a caller that has started threads
+    (TensorFlow's, say) is safe."""
+    if workers > 1 and len(items) > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-            drawn = pool.map(_svgs, jobs, chunksize=4)
+        with multiprocessing.get_context("spawn").Pool(min(workers, len(items))) as pool:
+            drawn = pool.map(_plot, items, chunksize=2)
     else:
-        drawn = [_svgs(job) for job in jobs]
-    return {
-        f"plots/{item.name}-{panel}-{palette}.svg": text
-        for (item, palette), panels in zip(jobs, drawn, strict=True)
-        for panel, text in panels.items()
-    }
+        drawn = [_plot(item) for item in items]
+    files = {path: text for _, found in drawn for path, text in found.items()}
+    return files, [plot for plot, _ in drawn]

@@ -69,3 +69,26 @@ class ToolView:
 
     functions: tuple[FunctionRow, ...]
     commands: tuple[CommandView, ...]
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    name: str
+    title: str
+    findings: str  # what the plot does beyond drawing the lines, joined for the page
+
+
+@dataclass(frozen=True)
+class GalleryGroup:
+    heading: str
+    entries: tuple[GalleryEntry, ...]
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """Every loss's plots on one page (the contact sheet), with how often each finding
+    occurs; empty ``groups`` when the build drew no plots."""
+
+    groups: tuple[GalleryGroup, ...]
+    counts: tuple[tuple[str, int], ...]  # (finding, number of losses), most frequent first
+    count: int

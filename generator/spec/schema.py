@@ -248,10 +248,18 @@ class Example(Strict):
 
 
 class Plot(Strict):
-    """How the reference page's plot scans the loss: along the prediction's value, or
-    along the angle between two 2-d vectors (for direction losses such as cosine)."""
+    """How the reference page's plot scans the loss, and which parameter values it draws.
 
-    along: Literal["value", "angle"] = "value"
+    ``along``: ``value`` moves the prediction's value (the default); ``angle`` turns a 2-d
+    prediction away from the target (direction losses such as cosine); ``mix`` moves a
+    batch of predictions from the targets themselves to random ones (losses of a whole row
+    or batch, such as a correlation, where one value says nothing). ``vary`` names the float
+    parameter whose values are drawn as separate lines (default: the first float
+    parameter), and ``values`` gives them (default: the default and two others in bounds)."""
+
+    along: Literal["value", "angle", "mix"] = "value"
+    vary: str | None = None
+    values: list[float] | None = Field(default=None, min_length=2, max_length=4)
 
 
 class LossSpec(Strict):

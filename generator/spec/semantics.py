@@ -73,6 +73,7 @@ def check(spec: LossSpec) -> tuple[Program | None, list[Problem]]:
         _check_image_calls(spec, program, problems)
     _check_weighting(spec, problems)
     _check_references(spec, problems)
+    _check_plot(spec, problems)
     return (None if problems else program), problems
 
 
@@ -460,6 +461,43 @@ def _check_references(spec: LossSpec, problems: list[Problem]) -> None:
                 )
             )
         _unknown_parameters(spec, example.params, ("examples", i, "params"), problems)
+
+
+def _check_plot(spec: LossSpec, problems: list[Problem]) -> None:
+    plot = spec.plot
+    if plot.along == "mix" and (
+        spec.inputs.y_true.kind == "labels"
+        or spec.inputs.y_pred.parts
+        or spec.inputs.y_pred.kind == "mean_and_log_variance"
+        or spec.inputs.y_true.broadcast
+        or shapes.packed_weights(spec)
+    ):
+        message = "`mix` moves the predictions from the targets themselves: y_true and y_pred must have the same shape"
+        problems.append(Problem(("plot", "along"), message))
+    if plot.vary is not None:
+        if plot.vary not in spec.parameters:
+            problems.append(
+                Problem(("plot", "vary"), f"`{plot.vary}` is not a parameter of this spec", depends=(PARAMETERS,))
+            )
+            return
+        if spec.parameters[plot.vary].type != "float":
+            message = f"`{plot.vary}` has type {spec.parameters[plot.vary].type}; the plot draws float parameters"
+            problems.append(Problem(("plot", "vary"), message))
+            return
+    if plot.values is not None:
+        if plot.vary is None:
+            problems.append(Problem(("plot", "values"), "give `vary`, the parameter these values are for"))
+            return
+        param = spec.parameters[plot.vary]
+        for i, value in enumerate(plot.values):
+            if param.min is not None and value < param.min:
+                problems.append(
+                    Problem(("plot", "values", i), f"{value} is below the minimum {param.min} of `{plot.vary}`")
+                )
+            elif param.max is not None and value > param.max:
+                problems.append(
+                    Problem(("plot", "values", i), f"{value} is above the maximum {param.max} of `{plot.vary}`")
+                )
 
 
 def _unknown_parameters(

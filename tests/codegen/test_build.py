@@ -161,7 +161,7 @@ def test_plots_are_deterministic_svg_for_both_palettes(tmp_path):
     from generator.spec.loader import load_spec
 
     items = [load_spec(SPECS / "huber.yaml"), load_spec(SPECS / "binary_focal.yaml")]
-    first, second = plot_files(items), plot_files(items, workers=2)
+    (first, _), (second, _) = plot_files(items), plot_files(items, workers=2)
     assert first == second
     assert sorted(first) == [
         f"plots/{name}-{panel}-{palette}.svg"

@@ -58,6 +58,33 @@ def page_file(site: Path, page: str) -> Path:
     return site / f"{page}.html"
 
 
+def test_the_plot_gallery_shows_every_loss_and_no_flat_plot(site):
+    """The contact sheet of every plot: each loss's two panels in both palettes, under a
+    link to its page; no loss plotted flat along its scan (its plot would show nothing);
+    the table of findings counts the losses listed."""
+    page = page_file(site, "reference/gallery").read_text(encoding="utf-8")
+    for name in catalog_names():
+        assert f'href="{name}.html"' in page, name
+        for panel in ("loss", "slope"):
+            for palette in ("light", "dark"):
+                assert f'src="plots/{name}-{panel}-{palette}.svg' in page, (name, panel, palette)
+                assert (site / "reference" / "plots" / f"{name}-{panel}-{palette}.svg").is_file()
+    assert "constant along this scan" not in page
+    rows = re.findall(r"<tr>\s*<td>scan: [^<]*</td>\s*<td>(\d+)</td>", page)
+    assert sum(int(n) for n in rows) == len(catalog_names())  # every plot has one scan
+
+
+def test_a_sitemap_lists_every_page_or_is_not_written(site):
+    """MkDocs writes an empty sitemap when it does not know the site's address; the hook
+    (tools/mkdocs_sitemap.py) removes it. With LOSSGEN_SITE_URL set, every page is in it."""
+    sitemap = site / "sitemap.xml"
+    if not os.environ.get("LOSSGEN_SITE_URL"):
+        assert not sitemap.exists() and not (site / "sitemap.xml.gz").exists()
+        return
+    listed = re.findall(r"<loc>([^<]+)</loc>", sitemap.read_text(encoding="utf-8"))
+    assert len(listed) >= len(catalog_names()) + 10, len(listed)
+
+
 def test_every_catalog_loss_has_a_reference_page(site):
     for name in catalog_names():
         assert page_file(site, f"reference/{name}").is_file(), name

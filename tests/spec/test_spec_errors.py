@@ -73,6 +73,12 @@ EXPECTED = {
     "bool_in_arithmetic": ["8:9: formula.loss: boolean parameter `flag` can only be used as `a if flag else b`"],
     "string_constant": ["6:35: formula.loss: only numbers are allowed as constants, not 'two'"],
     "unused_step": ["8:13: formula.steps.unused: step `unused` is never used"],
+    "plot_wrong": ["11:17: plot.values[1]: -2.0 is below the minimum 0.0 of `scale`"],
+    "plot_mix_labels": [
+        "13:10: plot.along: `mix` moves the predictions from the targets themselves: y_true and y_pred must have the"
+        " same shape",
+        "14:9: plot.vary: `flag` has type bool; the plot draws float parameters",
+    ],
     "peer_unknown_param": [
         "11:14: peers[0].params.scael: `scael` is not a parameter of this spec",
         "13:56: examples[0].params.sacle: `sacle` is not a parameter of this spec",
