@@ -49,7 +49,7 @@ backends: $(BACKENDS_STAMP)
 ## generate: render every spec of specs/ into docs/reference (pages + modules), and the
 ## performance page from the committed benchmarks/results.json
 generate: setup
-	$(BIN)/lossgen build --plots --out $(REFERENCE)
+	$(BIN)/lossgen build --plots --measurements benchmarks/results.json --out $(REFERENCE)
 	$(BIN)/python tools/performance_page.py
 
 ## assets: the site's front-end assets, from the npm registry, pinned by package-lock.json:

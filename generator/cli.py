@@ -106,11 +106,17 @@ def generate(spec: str, form: str, output: Path | None) -> None:
     default=None,
     help="Processes that draw the plots  [default: the CPUs this process may use]",
 )
-def build(specs: Path | None, out: Path, plots: bool, jobs: int | None) -> None:
+@click.option(
+    "--measurements",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="A `make bench` results file (benchmarks/results.json): the pages say the memory it measured.",
+)
+def build(specs: Path | None, out: Path, plots: bool, jobs: int | None, measurements: Path | None) -> None:
     """Render every spec: modules (OUT/code/) and reference pages (OUT/*.md)."""
     workers = jobs or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     try:
-        items = site_build.build(specs or specs_dir(), out, plots, cli, workers)
+        items = site_build.build(specs or specs_dir(), out, plots, cli, workers, measurements)
     except (SpecErrors, write.OutputError) as exc:
         _fail(exc)
     click.echo(f"built {len(items)} losses into {out}", err=True)

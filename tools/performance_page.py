@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.codegen.write import write_file  # noqa: E402
+from generator.site.measurements import memory_figures  # noqa: E402
 from generator.site.plots import PALETTES, style, to_svg  # noqa: E402
 from generator.spec.loader import load_directory  # noqa: E402
 
@@ -151,12 +152,9 @@ def peer_rows(results: dict) -> list[PeerRow]:
 
 def memory_rows(results: dict) -> list[dict]:
     rows_ = []
-    for name, found in sorted(((results.get("peers") or {}).get("memory") or {}).items()):
-        if "peak_mib" in found:
-            figure = f"{found['peak_mib']:,.0f} MiB"
-        else:
-            figure = f"does not fit in {found.get('limit_gib', 16):g} GiB: {_escape(found.get('error', '')[:120])}"
-        rows_.append({"name": name, "shape": " × ".join(str(n) for n in found.get("shape", [])), "figure": figure})
+    for name, found in memory_figures(results).items():
+        figure = found.figure if found.fits else f"{found.figure}: {_escape(found.detail[:120])}"
+        rows_.append({"name": name, "shape": found.shape, "figure": figure})
     return rows_
 
 

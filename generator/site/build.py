@@ -10,16 +10,21 @@ import click
 
 from generator.codegen import formatting, lower, write
 from generator.site import pages
+from generator.site.measurements import memory_figures, read_results
 from generator.spec.loader import LoadedSpec, load_directory
 
 
 def generate_files(
-    items: list[LoadedSpec], plots: bool = False, cli: click.Group | None = None, workers: int = 1
+    items: list[LoadedSpec],
+    plots: bool = False,
+    cli: click.Group | None = None,
+    workers: int = 1,
+    measurements: Path | None = None,
 ) -> dict[str, str]:
     """Every output file of a build, formatted, in memory. With ``plots``, the SVG plots too
     (slower: matplotlib), drawn by ``workers`` processes, and each page's worked example
-    (NumPy). ``cli`` is the click group the
-    command-line page documents."""
+    (NumPy). ``cli`` is the click group the command-line page documents. ``measurements``
+    is a ``make bench`` results file whose memory figures the pages say."""
     views = [lower.loss_view(item, plots) for item in items]
     examples, drawn, analysed = {}, {}, []
     if plots:  # NumPy and matplotlib: a build without them needs only the generator
@@ -28,17 +33,23 @@ def generate_files(
 
         examples = {item.name: worked_example(item) for item in items}
         drawn, analysed = plot_files(items, workers)
-    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli), examples, analysed)
+    memory = memory_figures(read_results(measurements)) if measurements else {}
+    files = pages.catalog_files(views, pages.catalog_view(items), pages.tool_view(cli), examples, analysed, memory)
     files = formatting.format_files(files)
     files.update(drawn)
     return dict(sorted(files.items()))
 
 
 def build(
-    specs: Path, out: Path, plots: bool = False, cli: click.Group | None = None, workers: int = 1
+    specs: Path,
+    out: Path,
+    plots: bool = False,
+    cli: click.Group | None = None,
+    workers: int = 1,
+    measurements: Path | None = None,
 ) -> list[LoadedSpec]:
     """Load every spec of a folder and replace ``out`` with the generated files."""
     write.check_output_dir(Path(out).absolute())
     items = load_directory(specs)
-    write.write_tree(generate_files(items, plots, cli, workers), out)
+    write.write_tree(generate_files(items, plots, cli, workers, measurements), out)
     return items

@@ -157,17 +157,20 @@ def link_losses(
     return "\n".join(lines), mentioned
 
 
-def loss_files(loss: LossView, titles: dict[str, str] | None = None, example: object = None) -> dict[str, str]:
+def loss_files(
+    loss: LossView, titles: dict[str, str] | None = None, example: object = None, memory: object = None
+) -> dict[str, str]:
     """Every file generated for one loss: its modules and its reference page. Given the
     catalog's titles by name, the page links the other losses it names and lists them
-    under "See also"; given a worked example (:mod:`generator.site.examples`), it shows it."""
+    under "See also"; given a worked example (:mod:`generator.site.examples`), it shows it;
+    given its measured memory (:class:`generator.site.measurements.MemoryFigure`), it says it."""
     files = module_files(loss)
-    page = render_template("reference.md.jinja", loss=loss, see_also=(), example=example)
+    page = render_template("reference.md.jinja", loss=loss, see_also=(), example=example, memory=memory)
     if titles:
         keep = frozenset(p.name for p in loss.params)
         _, mentioned = link_losses(page, titles, loss.name, keep)
         see_also = tuple({"name": name, "title": titles[name]} for name in mentioned)
-        page = render_template("reference.md.jinja", loss=loss, see_also=see_also, example=example)
+        page = render_template("reference.md.jinja", loss=loss, see_also=see_also, example=example, memory=memory)
         page, _ = link_losses(page, titles, loss.name, keep)
     files[f"{loss.name}.md"] = page
     return files
@@ -201,10 +204,12 @@ def catalog_files(
     tools: ToolView,
     examples: dict[str, object] | None = None,
     plots: list | None = None,
+    memory: dict[str, object] | None = None,
 ) -> dict[str, str]:
     """Every file of a build: all losses, the catalog, the plot gallery, the vocabulary and
     CLI pages; ``examples`` are the worked examples by loss name, ``plots`` the analysed
-    plots (:class:`generator.site.plots.Plot`) when the build draws them."""
+    plots (:class:`generator.site.plots.Plot`) when the build draws them, ``memory`` the
+    measured memory by loss name."""
     files: dict[str, str] = {
         "index.md": render_template("catalog.md.jinja", catalog=catalog),
         "gallery.md": render_template("gallery.md.jinja", gallery=gallery_view(catalog, plots or [])),
@@ -215,5 +220,5 @@ def catalog_files(
     titles = {loss.name: loss.title for loss in losses}
     files["index.md"], _ = link_losses(files["index.md"], titles)
     for loss in losses:
-        files.update(loss_files(loss, titles, (examples or {}).get(loss.name)))
+        files.update(loss_files(loss, titles, (examples or {}).get(loss.name), (memory or {}).get(loss.name)))
     return dict(sorted(files.items()))

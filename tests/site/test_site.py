@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, catalog_names, keras_twin_names
+from conftest import BATCH_LEVEL, ROOT, catalog_names, keras_twin_names
 
 from generator.spec.names import FORMS
 
@@ -72,6 +72,29 @@ def test_the_plot_gallery_shows_every_loss_and_no_flat_plot(site):
     assert "constant along this scan" not in page
     rows = re.findall(r"<tr>\s*<td>scan: [^<]*</td>\s*<td>(\d+)</td>", page)
     assert sum(int(n) for n in rows) == len(catalog_names())  # every plot has one scan
+
+
+def test_every_measured_loss_page_says_its_memory(site):
+    """make site passes benchmarks/results.json to lossgen build: the page of every loss
+    whose memory make bench measured (the batch-level ones, at batch 4096) gives the figure
+    recorded there, or says that it did not fit."""
+    import json
+
+    measured = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))["peers"]["memory"]
+    assert set(measured) == set(BATCH_LEVEL)  # make bench measures every batch-level loss
+    for name, found in measured.items():
+        text = re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", "", page_file(site, f"reference/{name}").read_text(encoding="utf-8"))
+        )
+        assert "Memory. " in text, name
+        if "peak_mib" in found:
+            mib = found["peak_mib"]
+            figure = f"{mib / 1024:.2f} GiB" if mib >= 1024 else f"{mib:,.0f} MiB"
+            assert f"raise the peak memory of a process by {figure}" in text, (name, figure)
+        else:
+            assert f"does not fit in {found['limit_gib']:g} GiB of address space" in text, name
+    unmeasured = next(n for n in catalog_names() if n not in measured)
+    assert "Memory. " not in page_file(site, f"reference/{unmeasured}").read_text(encoding="utf-8")
 
 
 def test_a_sitemap_lists_every_page_or_is_not_written(site):
