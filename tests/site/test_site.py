@@ -314,6 +314,49 @@ def browser():
         instance.close()
 
 
+CRAWLED = [
+    "index.html",
+    "get-started.html",
+    *(f"guides/{g}.html" for g in GUIDES),
+    "notebooks/imbalanced-regression.html",
+    "notebooks/imbalanced-classification.html",
+    "reference/index.html",
+    "reference/gallery.html",
+    "reference/cli.html",
+    "reference/vocabulary.html",
+    "performance.html",
+    "reference/binary_focal.html",
+    "reference/ssim.html",
+    "reference/triplet_hard.html",
+]
+"""One page of every kind the site has: each is opened in the browser, scripts, styles,
+math, images and search index included."""
+
+
+@pytest.mark.xdist_group("browser")
+def test_pages_of_every_kind_open_without_a_console_error(server, browser):
+    """The crawl in a real browser: no console error (a script that throws, a resource that
+    does not load) and no uncaught exception, on a page of every kind, notebooks included."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    def on_error(error) -> None:
+        problems.append(f"exception: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_error)
+    for path in CRAWLED:
+        before = len(problems)
+        page.goto(f"{server}/{path}", wait_until="load")
+        problems[before:] = [f"{path}: {p}" for p in problems[before:]]
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.xdist_group("browser")
 def test_reference_page_in_a_real_browser(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
