@@ -209,7 +209,9 @@ def bench_peers(rounds: int, chosen: str | None = None) -> dict:
     from conftest import BATCH_LEVEL  # the pinned list of losses whose values depend on the batch
 
     batch_level = sorted(BATCH_LEVEL) if not chosen else sorted(set(BATCH_LEVEL) & set(chosen.split(",")))
-    memory = _json_lines([sys.executable, script, "--memory", ",".join(batch_level)], dict(os.environ))
+    memory = []  # no batch-level loss chosen, none measured
+    if batch_level:
+        memory = _json_lines([sys.executable, script, "--memory", ",".join(batch_level)], dict(os.environ))
     return {"rounds": rounds, "peers": dict(sorted(found.items())), "memory": {m["loss"]: m for m in memory}}
 
 

@@ -308,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_one:
         print(json.dumps(memory(args.memory_one, args.batch)), flush=True)
         return 0
-    if args.memory:
-        measure_memory(args.memory.split(","), args.batch)
+    if args.memory is not None:
+        measure_memory([name for name in args.memory.split(",") if name], args.batch)
         return 0
     import tensorflow as tf
 
