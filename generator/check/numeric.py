@@ -36,6 +36,10 @@ def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params
     if item.spec.inputs.image:
         y_true = y_true[..., None] if y_true.ndim == 3 else y_true
         y_pred = y_pred[..., None] if y_pred.ndim == 3 else y_pred
+    axis = params.get(item.spec.inputs.class_axis, -1) if item.spec.inputs.class_axis else -1
+    if axis != -1 and axis % y_pred.ndim != y_pred.ndim - 1:  # classes go last, as the generated code puts them
+        y_true = np.moveaxis(y_true, axis, -1) if y_true.ndim == y_pred.ndim else y_true
+        y_pred = np.moveaxis(y_pred, axis, -1)
     if item.spec.inputs.pixels:
         y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
         y_true = y_true.reshape(y_pred.shape)

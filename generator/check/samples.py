@@ -57,9 +57,10 @@ def _alternative(param: Parameter) -> object:
 
 
 def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
-    """``defaults`` and ``changed`` (every parameter moved off its default, within bounds)."""
+    """``defaults`` and ``changed`` (every parameter moved off its default, within bounds,
+    but the class axis: the inputs here hold their classes last)."""
     defaults = {n: p.default for n, p in spec.parameters.items()}
-    changed = {n: _alternative(p) for n, p in spec.parameters.items()}
+    changed = {n: p.default if n == spec.inputs.class_axis else _alternative(p) for n, p in spec.parameters.items()}
     return {"defaults": defaults, "changed": changed}
 
 

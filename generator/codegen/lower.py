@@ -263,7 +263,17 @@ def inputs_view(spec: LossSpec, windows: bool = False) -> InputsView:
         names = " and ".join(f"`{a.name}`" for a in arrays)
         page += f" {names} must fit the class count (the last axis of `y_pred`), or the first call raises one."
     message = _string_parts(f"{spec.name} expects {LAYOUTS[kind].format(**fill)}. ")
-    return InputsView(kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec), windows)
+    axis = spec.inputs.class_axis
+    if axis:
+        page += (
+            f" `{axis}` names the axis of `y_pred` the loss runs along (its classes, labels or features),"
+            f" as in Keras's built-in losses (`{axis}=1` for channels-first outputs): it is moved last,"
+            f" in `y_true` too when `y_true` has as many axes; an axis `y_pred` does not have raises a"
+            " `ValueError`."
+        )
+    return InputsView(
+        kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec), windows, axis or ""
+    )
 
 
 _PART_WORDS = {"real": "any real", "nonnegative": "0 or more", "positive": "above 0", "probability": "in [0, 1]"}
@@ -664,7 +674,10 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         + [f"{p.name}={p.default_code}" for p in params]
         + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
-    example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int"))
+    # the numbers a user would tune; the class axis is a layout setting, left at its default
+    example = ", ".join(
+        f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int") and p.name != spec.inputs.class_axis
+    )
     usages = {
         "function": (generated.function, generated.function),
         "factory": (f"{factory}({example})", factory),
@@ -709,7 +722,11 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         if spec.keras.note:
             keras_text += f". {spec.keras.note.strip()}"
     if spec.keras is not None:
-        settings = ", with the default parameters and with every parameter changed" if spec.parameters else ""
+        axis = spec.inputs.class_axis
+        varied = [name for name in spec.parameters if name != axis]
+        settings = ", with the default parameters and with every parameter changed" if varied else ""
+        if axis:
+            settings += f", and with `{axis}=1` on channels-first inputs"
         checked = f"match {twin} to a relative 1e-5 (float32) on random inputs{settings}."
     else:
         checked = " ".join((spec.checked_against or "").split())

@@ -83,6 +83,7 @@ class InputsView:
     arrays: tuple[ArrayParamView, ...]
     factor: int = 1  # how many numbers y_pred holds per target (the double and parts layouts)
     windows: bool = False  # a window slides over the images: images smaller than it raise
+    class_axis: str = ""  # the int parameter naming y_pred's class axis, moved last; "" for none
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,11 @@ class Inputs(Strict):
     (for example ``(batch, height, width, classes)``); the generated loss flattens the
     axes between the first and the last into one pixel axis, so the formula sees
     ``(batch, pixels, classes)`` and reduces over pixels with ``axis=-2``."""
+    class_axis: str | None = None
+    """An int parameter (default -1) saying which axis of ``y_pred`` holds the classes, as
+    Keras's ``axis`` argument does (``axis=1`` for channels-first outputs): the generated
+    code moves that axis last, in ``y_true`` too when it has as many axes, before the
+    formula, which keeps reducing over the last axis."""
     image: bool = False
     """When true, both inputs are images, shape ``(batch, height, width, channels)``, and
     the formula sees them as they are, height and width kept (unlike ``pixels``), so that

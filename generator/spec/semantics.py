@@ -46,7 +46,7 @@ STEPS = ("formula", "steps", "*")
 """Which steps there are, and their formulas."""
 PARTS = ("inputs", "y_pred", "parts", "*")
 """Which named parts of ``y_pred`` there are (formulas read them by name)."""
-USES = (STEPS, ("formula", "loss"), ("weighting", "*"), ("inputs", "y_pred", "logits_when"))
+USES = (STEPS, ("formula", "loss"), ("weighting", "*"), ("inputs", "y_pred", "logits_when"), ("inputs", "class_axis"))
 """Every field that can use a parameter or a step."""
 
 
@@ -249,6 +249,7 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
                 depends=(PARAMETERS,),
             )
         )
+    _check_class_axis(spec, problems)
     if spec.inputs.pixels and spec.inputs.image:
         problems.append(
             Problem(
@@ -287,6 +288,28 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
                     depends=(("inputs", mode),),
                 )
             )
+
+
+def _input_settings(spec: LossSpec) -> set[str | None]:
+    """The parameters read by the generated code's input handling, not by the formula."""
+    return {spec.inputs.y_pred.logits_when, spec.inputs.class_axis}
+
+
+def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
+    name = spec.inputs.class_axis
+    if name is None:
+        return
+    loc = ("inputs", "class_axis")
+    param = spec.parameters.get(name)
+    if param is None or param.type != "int" or param.default != -1:
+        problems.append(
+            Problem(loc, f"`{name}` is not an int parameter of this spec with default -1", depends=(PARAMETERS,))
+        )
+    prediction = spec.inputs.y_pred
+    if spec.inputs.pixels or spec.inputs.image or prediction.parts or spec.inputs.y_true.broadcast:
+        problems.append(Problem(loc, "a class axis can be moved only where y_pred is one vector per sample"))
+    elif prediction.kind in ROW_KINDS:
+        problems.append(Problem(loc, f"`{prediction.kind}` predictions have no class axis to move"))
 
 
 def _parse(text: str, scope: Scope, loc: tuple, problems: list[Problem]) -> Node | None:
@@ -340,7 +363,7 @@ def _check_formula(spec: LossSpec, problems: list[Problem]) -> Program | None:
     for pname in spec.parameters:
         if _local_name_problem(pname, "") is not None:
             continue  # already reported
-        if pname not in used and pname not in rule_params and pname != spec.inputs.y_pred.logits_when:
+        if pname not in used and pname not in rule_params and pname not in _input_settings(spec):
             problems.append(
                 Problem(("parameters", pname), f"parameter `{pname}` is not used by the formula", depends=USES)
             )

@@ -106,6 +106,59 @@ def test_keras_modes_match_the_builtin_with_the_same_arguments(built, name, mode
         )
 
 
+def class_axis_names() -> list[str]:
+    """The catalog losses whose spec takes Keras's ``axis`` (``inputs.class_axis``)."""
+    return [n for n in keras_twin_names() if load_spec(SPECS / f"{n}.yaml").spec.inputs.class_axis]
+
+
+def _channels_first(item, params) -> tuple[np.ndarray, np.ndarray]:
+    """Three random batches side by side on a new last axis, so that the classes (or
+    features) sit on axis 1: ``(batch, classes, 3)``; class ids become ``(batch, 3)``."""
+    batches = [samples.random_batch(item.spec, params, seed) for seed in range(3)]
+    return np.stack([b.y_true for b in batches], axis=-1), np.stack([b.y_pred for b in batches], axis=-1)
+
+
+@pytest.mark.parametrize("params_label", ["defaults", "changed"])
+@pytest.mark.parametrize("name", class_axis_names())
+def test_class_axis_matches_the_builtin(built, name, params_label):
+    """``axis=1`` on channels-first inputs: all three forms against Keras's built-in with
+    ``axis=1`` and with the classes moved last, and the float64 evaluator too."""
+    import keras
+
+    from generator.check.numeric import evaluate
+
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)[params_label]
+    first = {**params, item.spec.inputs.class_axis: 1}
+    y_true, y_pred = _channels_first(item, params)
+    assert len(y_true.shape) == 3 or item.spec.inputs.y_true.kind == "labels"
+    twin = getattr(keras.losses, item.spec.keras.loss)
+    last_true = np.moveaxis(y_true, 1, -1) if y_true.ndim == y_pred.ndim else y_true
+    theirs = _np(
+        twin(**samples.twin_arguments(item.spec, params), reduction=None)(last_true, np.moveaxis(y_pred, 1, -1))
+    )
+    assert theirs.shape == (samples.BATCH, 3)
+    # Keras's sparse loss takes only axis=-1 on TensorFlow. Keras 3.15.1's categorical
+    # losses smooth labels with the size of the last axis as the class count, whatever the
+    # axis (losses.py: `ops.shape(y_true)[-1]`); lossgen uses the class axis's size.
+    smoothing = params.get("label_smoothing") and y_true.shape[1] != y_true.shape[-1]
+    if item.spec.inputs.y_true.kind != "labels" and not (smoothing and item.spec.inputs.y_true.kind == "one_hot"):
+        direct = _np(twin(**samples.twin_arguments(item.spec, first), reduction=None)(y_true, y_pred))
+        np.testing.assert_allclose(direct, theirs, rtol=RTOL, atol=ATOL)
+    for form in (forms.function, forms.factory, forms.subclass):
+        np.testing.assert_allclose(_np(form(first)(y_true, y_pred)), theirs, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(evaluate(item, y_true, y_pred, first), theirs, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", class_axis_names())
+def test_class_axis_out_of_range_is_a_value_error(built, name):
+    item, forms = _forms(built, name)
+    params = samples.parameter_sets(item.spec)["defaults"]
+    y_true, y_pred = _channels_first(item, params)
+    with pytest.raises(ValueError, match=rf"{name}: axis=3 is not an axis of y_pred"):
+        forms.subclass({**params, item.spec.inputs.class_axis: 3})(y_true, y_pred)
+
+
 def test_keras_twins_are_not_trivially_equal_to_mse(built):
     """Guard against an oracle test that cannot fail: different losses give different values."""
     import keras

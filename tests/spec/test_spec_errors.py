@@ -92,6 +92,10 @@ EXPECTED = {
         "6:3: parameters.float: parameter name `float` is a Python built-in that the generated code uses",
         "7:3: parameters.param_builtin: parameter name `param_builtin` is a name the module defines",
     ],
+    "class_axis_wrong": [
+        "6:15: inputs.class_axis: `axis` is not an int parameter of this spec with default -1",
+        "6:15: inputs.class_axis: `embedding` predictions have no class axis to move",
+    ],
     "image_with_pixels": [
         "6:18: inputs.y_pred.kind: `embedding` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions",

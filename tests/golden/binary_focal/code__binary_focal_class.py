@@ -19,6 +19,7 @@ def binary_focal(
     from_logits=False,
     apply_class_balancing=True,
     label_smoothing=0.0,
+    axis=-1,
 ):
     """Binary focal crossentropy.
 
@@ -59,15 +60,19 @@ def binary_focal(
         label_smoothing: Move the targets towards 0.5: y becomes y (1 -
             label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
             1.0].
+        axis: The axis the per-label losses are averaged over: -1 (the last) for
+            channels-last outputs, 1 for channels-first ones such as (batch,
+            labels, length), as Keras's `axis`. Default -1.
 
     Returns:
         One loss value per sample: a tensor shaped like `y_pred` without its last
         axis, so that `sample_weight` and the loss reduction work as usual.
 
     Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit, or
+            `axis` is not an axis of `y_pred`.
     """
-    y_true, y_pred = _prepare_inputs(y_true, y_pred)
+    y_true, y_pred = _prepare_inputs(y_true, y_pred, axis)
     y_smooth = (
         y_true * (1 - label_smoothing) + 0.5 * label_smoothing
         if label_smoothing
@@ -117,6 +122,9 @@ class BinaryFocal(keras.losses.Loss):
         label_smoothing: Move the targets towards 0.5: y becomes y (1 -
             label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
             1.0].
+        axis: The axis the per-label losses are averaged over: -1 (the last) for
+            channels-last outputs, 1 for channels-first ones such as (batch,
+            labels, length), as Keras's `axis`. Default -1.
         reduction: How per-sample losses are combined: `"sum_over_batch_size"`
             (default), `"sum"`, `"mean"`, `"mean_with_sample_weight"` or `None`.
         name: Name of the loss instance.
@@ -130,6 +138,7 @@ class BinaryFocal(keras.losses.Loss):
         from_logits=False,
         apply_class_balancing=True,
         label_smoothing=0.0,
+        axis=-1,
         reduction="sum_over_batch_size",
         name="binary_focal",
         dtype=None,
@@ -140,6 +149,7 @@ class BinaryFocal(keras.losses.Loss):
         self.from_logits = bool(from_logits)
         self.apply_class_balancing = bool(apply_class_balancing)
         self.label_smoothing = float(label_smoothing)
+        self.axis = int(axis)
 
     def call(self, y_true, y_pred):
         return binary_focal(
@@ -150,6 +160,7 @@ class BinaryFocal(keras.losses.Loss):
             from_logits=self.from_logits,
             apply_class_balancing=self.apply_class_balancing,
             label_smoothing=self.label_smoothing,
+            axis=self.axis,
         )
 
     def get_config(self):
@@ -161,12 +172,13 @@ class BinaryFocal(keras.losses.Loss):
                 "from_logits": self.from_logits,
                 "apply_class_balancing": self.apply_class_balancing,
                 "label_smoothing": self.label_smoothing,
+                "axis": self.axis,
             }
         )
         return config
 
 
-def _prepare_inputs(y_true, y_pred):
+def _prepare_inputs(y_true, y_pred, axis=-1):
     """Cast the inputs to the compute dtype and line their ranks up, as Keras's
     built-in losses do.
 
@@ -174,8 +186,13 @@ def _prepare_inputs(y_true, y_pred):
     1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
     stays float64. The targets take the same dtype.
 
+    `axis` is the axis of `y_pred` the loss runs along (its classes, labels or
+    features). It is moved last, in `y_true` too when `y_true` has as many axes,
+    since the loss reduces over the last axis.
+
     Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit, or
+            `axis` is not an axis of `y_pred`.
     """
     y_pred = ops.convert_to_tensor(y_pred)
     # Not the input's own dtype: half precision would defeat the clips (see above).
@@ -183,6 +200,18 @@ def _prepare_inputs(y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)
     true_shape, pred_shape = y_true.shape, y_pred.shape
+    rank = len(pred_shape)
+    if not -rank <= axis < rank:
+        raise ValueError(
+            f"binary_focal: axis={axis} is not an axis of y_pred, whose "
+            f"shape is {tuple(pred_shape)}"
+        )
+    if axis % rank != rank - 1:
+        # Channels first (or any axis but the last): that axis goes last, where the
+        # formula reduces.
+        if len(true_shape) == rank:
+            y_true = ops.moveaxis(y_true, axis, -1)
+        y_pred = ops.moveaxis(y_pred, axis, -1)
     # A trailing axis of size 1 is dropped from the input of higher rank, or added to
     # a (batch,) input, so that (batch,) targets work with a Dense(1) head.
     true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)

@@ -18,6 +18,7 @@ def binary_focal(
     from_logits=False,
     apply_class_balancing=True,
     label_smoothing=0.0,
+    axis=-1,
 ):
     """Binary focal crossentropy.
 
@@ -58,15 +59,19 @@ def binary_focal(
         label_smoothing: Move the targets towards 0.5: y becomes y (1 -
             label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
             1.0].
+        axis: The axis the per-label losses are averaged over: -1 (the last) for
+            channels-last outputs, 1 for channels-first ones such as (batch,
+            labels, length), as Keras's `axis`. Default -1.
 
     Returns:
         One loss value per sample: a tensor shaped like `y_pred` without its last
         axis, so that `sample_weight` and the loss reduction work as usual.
 
     Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit, or
+            `axis` is not an axis of `y_pred`.
     """
-    y_true, y_pred = _prepare_inputs(y_true, y_pred)
+    y_true, y_pred = _prepare_inputs(y_true, y_pred, axis)
     y_smooth = (
         y_true * (1 - label_smoothing) + 0.5 * label_smoothing
         if label_smoothing
@@ -102,6 +107,7 @@ def make_binary_focal(
     from_logits=False,
     apply_class_balancing=True,
     label_smoothing=0.0,
+    axis=-1,
 ):
     """Return the `binary_focal` loss with fixed parameters.
 
@@ -123,6 +129,9 @@ def make_binary_focal(
         label_smoothing: Move the targets towards 0.5: y becomes y (1 -
             label_smoothing) + label_smoothing / 2. Default 0.0; allowed [0.0,
             1.0].
+        axis: The axis the per-label losses are averaged over: -1 (the last) for
+            channels-last outputs, 1 for channels-first ones such as (batch,
+            labels, length), as Keras's `axis`. Default -1.
 
     Returns:
         A loss function `(y_true, y_pred) -> one value per sample`.
@@ -132,6 +141,7 @@ def make_binary_focal(
     from_logits = bool(from_logits)
     apply_class_balancing = bool(apply_class_balancing)
     label_smoothing = float(label_smoothing)
+    axis = int(axis)
 
     def binary_focal_loss(y_true, y_pred):
         return binary_focal(
@@ -142,6 +152,7 @@ def make_binary_focal(
             from_logits=from_logits,
             apply_class_balancing=apply_class_balancing,
             label_smoothing=label_smoothing,
+            axis=axis,
         )
 
     registered_name = (
@@ -150,7 +161,8 @@ def make_binary_focal(
         f"alpha={alpha!r}, "
         f"from_logits={from_logits!r}, "
         f"apply_class_balancing={apply_class_balancing!r}, "
-        f"label_smoothing={label_smoothing!r})"
+        f"label_smoothing={label_smoothing!r}, "
+        f"axis={axis!r})"
     )
     register = keras.saving.register_keras_serializable(
         package="lossgen", name=registered_name
@@ -158,7 +170,7 @@ def make_binary_focal(
     return register(binary_focal_loss)
 
 
-def _prepare_inputs(y_true, y_pred):
+def _prepare_inputs(y_true, y_pred, axis=-1):
     """Cast the inputs to the compute dtype and line their ranks up, as Keras's
     built-in losses do.
 
@@ -166,8 +178,13 @@ def _prepare_inputs(y_true, y_pred):
     1 - epsilon rounds to 1, so clips and logarithms would protect nothing); float64
     stays float64. The targets take the same dtype.
 
+    `axis` is the axis of `y_pred` the loss runs along (its classes, labels or
+    features). It is moved last, in `y_true` too when `y_true` has as many axes,
+    since the loss reduces over the last axis.
+
     Raises:
-        ValueError: when the shapes of `y_true` and `y_pred` cannot fit.
+        ValueError: when the shapes of `y_true` and `y_pred` cannot fit, or
+            `axis` is not an axis of `y_pred`.
     """
     y_pred = ops.convert_to_tensor(y_pred)
     # Not the input's own dtype: half precision would defeat the clips (see above).
@@ -175,6 +192,18 @@ def _prepare_inputs(y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")
     y_true = ops.cast(y_true, y_pred.dtype)
     true_shape, pred_shape = y_true.shape, y_pred.shape
+    rank = len(pred_shape)
+    if not -rank <= axis < rank:
+        raise ValueError(
+            f"binary_focal: axis={axis} is not an axis of y_pred, whose "
+            f"shape is {tuple(pred_shape)}"
+        )
+    if axis % rank != rank - 1:
+        # Channels first (or any axis but the last): that axis goes last, where the
+        # formula reduces.
+        if len(true_shape) == rank:
+            y_true = ops.moveaxis(y_true, axis, -1)
+        y_pred = ops.moveaxis(y_pred, axis, -1)
     # A trailing axis of size 1 is dropped from the input of higher rank, or added to
     # a (batch,) input, so that (batch,) targets work with a Dense(1) head.
     true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
