@@ -195,8 +195,8 @@ def _prepare_inputs(y_true, y_pred, axis=-1):
     rank = len(pred_shape)
     if not -rank <= axis < rank:
         raise ValueError(
-            f"binary_focal: axis={axis} is not an axis of y_pred, whose "
-            f"shape is {tuple(pred_shape)}"
+            "binary_focal: "
+            f"axis={axis} is not an axis of y_pred, whose shape is {tuple(pred_shape)}"
         )
     if axis % rank != rank - 1:
         # Channels first (or any axis but the last): that axis goes last, where the
