@@ -80,7 +80,9 @@ def scenario(item: LoadedSpec, peer) -> tuple[tuple[int, ...], int, int, str]:
         return IMAGES[:1], pixels, pixels, f"{IMAGES[0]} masks of {IMAGES[1]}x{IMAGES[2]}, flattened"
     if spec.task == "metric" and spec.inputs.y_true.kind == "labels":
         batch = 64 if small else 512
-        return (batch,), 32, 128, f"{batch} embeddings of 128 dimensions, 32 classes"
+        # batch_hard's targets are pairs of classmates (generator.check.peers.peer_targets)
+        classes = f"{batch // 2} pairs of classmates" if "batch_hard" in peer.inputs else "32 classes"
+        return (batch,), 32, 128, f"{batch} embeddings of 128 dimensions, {classes}"
     if spec.task == "metric" and spec.inputs.y_true.kind == "real":
         return (1024,), 128, 128, "two views of 1024 samples, 128 dimensions"
     if spec.task == "ranking":

@@ -39,6 +39,8 @@ def peer_loss(peer):
     target = resolve(peer.call)
     if "proxies" in peer.inputs:
         return with_identity_proxies(target, peer)
+    if "batch_hard" in peer.inputs:
+        return with_batch_hard_miner(target, peer)
     if isinstance(target, type):
         return target(**tensor_matrices(peer.arguments))
 
@@ -96,6 +98,22 @@ def with_identity_proxies(target, peer):
     return call
 
 
+def with_batch_hard_miner(target, peer):
+    """A pytorch-metric-learning tuple loss as a callable of ``(embeddings, labels)`` that
+    is given the triplets of its ``BatchHardMiner``; both measure plain Euclidean distances,
+    without normalising the embeddings first (the loss compared does not)."""
+    from pytorch_metric_learning.distances import LpDistance
+    from pytorch_metric_learning.miners import BatchHardMiner
+
+    loss = target(distance=LpDistance(normalize_embeddings=False), **tensor_matrices(peer.arguments))
+    miner = BatchHardMiner(distance=LpDistance(normalize_embeddings=False))
+
+    def call(embeddings, labels):
+        return loss(embeddings, labels, miner(embeddings, labels))
+
+    return call
+
+
 def hand_over(peer, y_true, y_pred) -> tuple:
     """The inputs in the peer's convention (schema.PeerInput)."""
     import torch
@@ -120,8 +138,8 @@ def hand_over(peer, y_true, y_pred) -> tuple:
             y_pred = torch.logit(y_pred)
         elif step in ("per_sample", "positive_anchors"):
             pass  # handled by call_peer
-        elif step == "proxies":
-            order = "embeddings"  # the peer is built by with_identity_proxies
+        elif step in ("proxies", "batch_hard"):
+            order = "embeddings"  # the peer is built by with_identity_proxies or with_batch_hard_miner
         elif step == "reference_embeddings":
             order = step
         elif step == "row_image":
@@ -144,11 +162,11 @@ def hand_over(peer, y_true, y_pred) -> tuple:
 
 def peer_targets(item, peer, y_true):
     """``y_true`` (a PyTorch tensor) as the comparison gives it to both sides: class ids as
-    integers; for ``two_views``, the ids ``0 .. N/2 - 1`` twice, so that the batch's halves
-    are two views of the same samples."""
+    integers; for ``two_views`` and ``batch_hard``, the ids ``0 .. N/2 - 1`` twice, so that
+    the batch's halves are two views of the same samples, each with one classmate."""
     import torch
 
-    if "two_views" in peer.inputs:
+    if "two_views" in peer.inputs or "batch_hard" in peer.inputs:
         y_true = torch.arange(len(y_true)) % (len(y_true) // 2)
     if item.spec.inputs.y_true.kind == "labels":
         y_true = y_true.long()

@@ -98,6 +98,10 @@ KERAS_PEER_LIBRARIES = frozenset({"keras_cv", "keras_rs"})
 
 
 PEER_INPUTS_TEXT = {
+    "batch_hard": (
+        "`(embeddings, labels, BatchHardMiner()(embeddings, labels))`, both with"
+        " `LpDistance(normalize_embeddings=False)`"
+    ),
     "channel_axis": "a channel axis of size 1 added after the batch",
     "channels_first": "channels moved to axis 1",
     "class_ids": "one-hot targets as class ids",

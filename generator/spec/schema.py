@@ -156,6 +156,7 @@ class KerasTwin(Strict):
 
 
 PeerInput = Literal[
+    "batch_hard",
     "channel_axis",
     "channels_first",
     "class_ids",
@@ -173,7 +174,12 @@ PeerInput = Literal[
     "trailing_axis",
     "two_views",
 ]
-"""How the peer test hands the loss's inputs to a peer, applied in order: ``channel_axis``
+"""How the peer test hands the loss's inputs to a peer, applied in order: ``batch_hard``
+calls a pytorch-metric-learning tuple loss as ``peer(embeddings, labels, triplets)`` with
+the triplets of its ``BatchHardMiner`` (each anchor's farthest classmate and nearest other),
+both measuring Euclidean distances between the embeddings as given (``LpDistance`` without
+normalisation), on targets that are the ids ``0 .. N/2 - 1`` twice, so that every sample
+has exactly one classmate (the miner leaves out anchors without one); ``channel_axis``
 adds an axis of size 1 after the batch (``(N, P)`` becomes ``(N, 1, P)``);
 ``channels_first`` moves the last axis to the second (of the targets only while they have
 as many axes as the predictions, so that after ``class_ids`` a map of class ids keeps its
