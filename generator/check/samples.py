@@ -57,10 +57,11 @@ def _alternative(param: Parameter) -> object:
 
 
 def parameter_sets(spec: LossSpec) -> dict[str, dict[str, object]]:
-    """``defaults`` and ``changed`` (every parameter moved off its default, within bounds,
-    but the class axis: the inputs here hold their classes last)."""
+    """``defaults`` and ``changed`` (every parameter of :func:`shapes.tuned` moved off its
+    default, within bounds; the class axis stays at its default)."""
     defaults = {n: p.default for n, p in spec.parameters.items()}
-    changed = {n: p.default if n == spec.inputs.class_axis else _alternative(p) for n, p in spec.parameters.items()}
+    tuned = shapes.tuned(spec)
+    changed = {n: _alternative(p) if n in tuned else p.default for n, p in spec.parameters.items()}
     return {"defaults": defaults, "changed": changed}
 
 

@@ -674,10 +674,8 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         + [f"{p.name}={p.default_code}" for p in params]
         + ['reduction="sum_over_batch_size"', f'name="{spec.name}"', "dtype=None"]
     )
-    # the numbers a user would tune; the class axis is a layout setting, left at its default
-    example = ", ".join(
-        f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int") and p.name != spec.inputs.class_axis
-    )
+    tuned = shapes.tuned(spec)
+    example = ", ".join(f"{p.name}={p.default_code}" for p in params if p.type in ("float", "int") and p.name in tuned)
     usages = {
         "function": (generated.function, generated.function),
         "factory": (f"{factory}({example})", factory),
@@ -722,11 +720,9 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         if spec.keras.note:
             keras_text += f". {spec.keras.note.strip()}"
     if spec.keras is not None:
-        axis = spec.inputs.class_axis
-        varied = [name for name in spec.parameters if name != axis]
-        settings = ", with the default parameters and with every parameter changed" if varied else ""
-        if axis:
-            settings += f", and with `{axis}=1` on channels-first inputs"
+        settings = ", with the default parameters and with every parameter changed" if tuned else ""
+        if spec.inputs.class_axis:
+            settings += f", and with `{spec.inputs.class_axis}=1` on channels-first inputs"
         checked = f"match {twin} to a relative 1e-5 (float32) on random inputs{settings}."
     else:
         checked = " ".join((spec.checked_against or "").split())

@@ -222,12 +222,20 @@ def _check_parameter(pname: str, param: Parameter, problems: list[Problem]) -> N
         problems.append(Problem((*base, "min"), f"min ({param.min}) is larger than max ({param.max})"))
         return
     for value in values:
-        if param.min is not None and value < param.min:
-            problems.append(Problem((*base, "default"), f"default {value} is below the minimum {param.min}"))
+        outside = _outside_bounds(value, param)
+        if outside:
+            problems.append(Problem((*base, "default"), f"default {value} is {outside}"))
             return
-        if param.max is not None and value > param.max:
-            problems.append(Problem((*base, "default"), f"default {value} is above the maximum {param.max}"))
-            return
+
+
+def _outside_bounds(value: float, param: Parameter) -> str | None:
+    """``below the minimum m`` or ``above the maximum m`` when ``value`` is outside the
+    parameter's bounds, else None."""
+    if param.min is not None and value < param.min:
+        return f"below the minimum {param.min}"
+    if param.max is not None and value > param.max:
+        return f"above the maximum {param.max}"
+    return None
 
 
 def _flags(spec: LossSpec) -> frozenset[str]:
@@ -513,14 +521,9 @@ def _check_plot(spec: LossSpec, problems: list[Problem]) -> None:
             return
         param = spec.parameters[plot.vary]
         for i, value in enumerate(plot.values):
-            if param.min is not None and value < param.min:
-                problems.append(
-                    Problem(("plot", "values", i), f"{value} is below the minimum {param.min} of `{plot.vary}`")
-                )
-            elif param.max is not None and value > param.max:
-                problems.append(
-                    Problem(("plot", "values", i), f"{value} is above the maximum {param.max} of `{plot.vary}`")
-                )
+            outside = _outside_bounds(value, param)
+            if outside:
+                problems.append(Problem(("plot", "values", i), f"{value} is {outside} of `{plot.vary}`"))
 
 
 def _unknown_parameters(

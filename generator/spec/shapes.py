@@ -41,6 +41,14 @@ PARAMETER_AXES = {"vector": ("classes",), "matrix": ("classes", "classes")}
 axis of ``y_pred``): the generated code checks it, the hazard finder names it."""
 
 
+def tuned(spec: LossSpec) -> list[str]:
+    """The parameters that change the loss's values, in the spec's order: all but the class
+    axis (``inputs.class_axis``), a layout setting. The checker's "changed" parameter set
+    and the pages' usage examples leave the class axis at its default, since their inputs
+    hold the classes last; its own test moves it."""
+    return [name for name in spec.parameters if name != spec.inputs.class_axis]
+
+
 def parameter_shape(kind: str, classes: int) -> tuple[int, ...]:
     """The shape a ``vector`` or ``matrix`` parameter must have for ``classes`` classes."""
     return tuple(classes for _ in PARAMETER_AXES[kind])
