@@ -78,6 +78,9 @@ def scenario(item: LoadedSpec, peer) -> tuple[tuple[int, ...], int, int, str]:
     if spec.task == "segmentation":
         pixels = IMAGES[1] * IMAGES[2]
         return IMAGES[:1], pixels, pixels, f"{IMAGES[0]} masks of {IMAGES[1]}x{IMAGES[2]}, flattened"
+    if spec.inputs.per_class:  # scores against several centres per class (SoftTriple)
+        batch, centres = (256 if small else 4096), shapes.per_class(spec)
+        return (batch,), 100, 100, f"{batch} samples, 100 classes of {centres} centres"
     if spec.task == "metric" and spec.inputs.y_true.kind == "labels":
         batch = 64 if small else 512
         # batch_hard's targets are pairs of classmates (generator.check.peers.peer_targets)

@@ -28,6 +28,12 @@ _COMPARE = {
 _BINARY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
 
 
+CLASS_AXIS = "(class axis)"
+"""The key under which the environment keeps the axis of ``y_pred`` that counts the
+classes: -1, or -2 when ``y_pred`` is grouped per class. Not a formula name (it has a
+space), so no step or parameter can shadow it."""
+
+
 def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params: dict) -> dict[str, object]:
     """The names a formula starts from: the inputs in float64 (per-pixel inputs flattened
     to ``(batch, pixels, classes)``, and grayscale images ``(batch, height, width)`` given
@@ -43,7 +49,11 @@ def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params
     if item.spec.inputs.pixels:
         y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
         y_true = y_true.reshape(y_pred.shape)
-    env: dict[str, object] = {"y_true": y_true, "y_pred": y_pred}
+    env: dict[str, object] = {"y_true": y_true, "y_pred": y_pred, CLASS_AXIS: -1}
+    if item.spec.inputs.per_class:  # (batch, classes * k) -> (batch, classes, k), as the generated code
+        group = params.get(item.spec.inputs.per_class, item.spec.parameters[item.spec.inputs.per_class].default)
+        env["y_pred"] = y_pred.reshape(*y_pred.shape[:-1], -1, group)
+        env[CLASS_AXIS] = -2
     for name, param in item.spec.parameters.items():
         given = params.get(name, param.default)
         env[name] = np.asarray(given, dtype="float64") if param.type in ("vector", "matrix") else given
@@ -89,23 +99,24 @@ def _labels(x: object, shape: tuple[int, ...]) -> np.ndarray:
 def _call(fn: str, args: list, keywords: dict, env: dict) -> object:
     twin = FUNCTIONS[fn].twin
     if twin == READS_INPUTS:
-        return _reading_inputs(fn, args, env["y_pred"])
+        return _reading_inputs(fn, args, env["y_pred"], env[CLASS_AXIS])
     if callable(twin):
         return twin(np, *args, **keywords)
     module, _, name = twin.rpartition(".")
     return getattr(scipy.special if module == "special" else np, name)(*args, **keywords)
 
 
-def _reading_inputs(fn: str, args: list, y_pred: np.ndarray) -> object:
-    """The twins of the functions whose value depends on the inputs' shapes."""
+def _reading_inputs(fn: str, args: list, y_pred: np.ndarray, class_axis: int) -> object:
+    """The twins of the functions whose value depends on the inputs' shapes; the classes
+    are on ``class_axis`` of ``y_pred``, -1 or -2 (:data:`CLASS_AXIS`)."""
     if fn == "num_classes":
-        return y_pred.shape[-1]
+        return y_pred.shape[class_axis]
     if fn == "batch_size":
         return y_pred.shape[0]
     if fn == "every_sample":
         return np.broadcast_to(args[0], y_pred.shape[:1])
     if fn == "labels":
-        return _labels(args[0], y_pred.shape[:-1])
+        return _labels(args[0], y_pred.shape[:class_axis])
     if fn == "sparse_crossentropy":
         logits = np.asarray(args[1])
         labels = _labels(args[0], logits.shape[:-1])

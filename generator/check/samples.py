@@ -131,14 +131,14 @@ def predictions(
     spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int = BATCH, width: int | None = None
 ) -> np.ndarray:
     """Random ``y_pred`` of the spec's kind; logits when ``logits``; ``width`` overrides the
-    last axis."""
+    class count (the last axis, times the group size of a prediction grouped per class)."""
     return _images(spec, _prediction_rows(spec, rng, logits, batch * _pixel_count(spec), width))
 
 
 def _prediction_rows(
     spec: LossSpec, rng: np.random.Generator, logits: bool, batch: int, width: int | None = None
 ) -> np.ndarray:
-    c = width or classes(spec)
+    c = (width or classes(spec)) * shapes.per_class(spec)  # several numbers per class, class after class
     kind = spec.inputs.y_pred.kind
     if spec.inputs.y_pred.parts:
         return np.concatenate([part_values(part, rng, (batch, c)) for _, part in shapes.parts(spec)], axis=-1)
@@ -226,7 +226,7 @@ def random_batch(spec: LossSpec, params: dict[str, object], seed: int) -> Batch:
 def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     """Inputs at the edges of the domain: exact 0 and 1 probabilities, logits of +-100,
     zero and large regression values, predictions equal to targets."""
-    c = classes(spec)
+    c = classes(spec) * shapes.per_class(spec)  # the width of y_pred
     logits = uses_logits(spec, params)
     rng = np.random.default_rng(0)
     rows = BATCH * _pixel_count(spec)  # one row per pixel when the loss is per pixel
@@ -283,8 +283,9 @@ def edge_batches(spec: LossSpec, params: dict[str, object]) -> list[Batch]:
     if shapes.spatial(spec) and spec.inputs.y_true.kind == "one_hot":
         # Images with a single class: the other classes are absent from the ground truth.
         out.append(("every pixel of class 0", np.eye(c)[np.zeros(rows, dtype=int)], out[0][2]))
-    if spec.task == "metric" and spec.inputs.y_true.kind == "labels":
-        # Batch-level losses: anchors without a positive, or without a negative.
+    if spec.task == "metric" and spec.inputs.y_true.kind == "labels" and not spec.inputs.per_class:
+        # Batch-level losses: anchors without a positive, or without a negative. (Scores
+        # grouped per class are scores of classes: their ids index them, up to the class count.)
         out.append(("every label the same (no negatives)", np.zeros(BATCH), predictions(spec, rng, logits)))
         out.append(("every label different (no positives)", np.arange(BATCH, dtype=float), out[0][2]))
     batches = []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 RTOL = 1e-5
-"""The three forms against each other, other backends against TensorFlow, and
-sample_weight and masks against the float64 evaluation: float32 arithmetic in different
-orders of operations."""
+"""The three forms against each other, other backends against TensorFlow, sample_weight
+and masks against the float64 evaluation, and per-sample values in the rank variants:
+float32 arithmetic in different orders of operations."""
 ATOL = 1e-6
 """The smallest denominator of a relative difference, so that values near 0 are compared
 absolutely."""

@@ -136,13 +136,19 @@ def _coerce(name: str, kind: str) -> str:
 
 
 def range_text(param: Parameter) -> str:
+    """The bounds of a parameter in words, as an int parameter's own numbers (``>= 1``, not
+    ``>= 1.0``) or a float's."""
+
+    def number(value: float) -> str:
+        return str(int(value)) if param.type == "int" and float(value).is_integer() else emit.number(float(value))
+
     low, high = param.min, param.max
     if low is not None and high is not None:
-        return f"[{emit.number(float(low))}, {emit.number(float(high))}]"
+        return f"[{number(low)}, {number(high)}]"
     if low is not None:
-        return f">= {emit.number(float(low))}"
+        return f">= {number(low)}"
     if high is not None:
-        return f"<= {emit.number(float(high))}"
+        return f"<= {number(high)}"
     return "any"
 
 
@@ -271,8 +277,28 @@ def inputs_view(spec: LossSpec, windows: bool = False) -> InputsView:
             f" in `y_true` too when `y_true` has as many axes; an axis `y_pred` does not have raises a"
             " `ValueError`."
         )
+    group = spec.inputs.per_class
+    group_message: tuple[str, ...] = ()
+    if group:
+        page += (
+            f" `y_pred` holds `{group}` numbers per class, side by side, class after class: its width is"
+            f" the class count times `{group}` (`(batch, classes * {group})`, regrouped as"
+            f" `(batch, classes, {group})` before the formula); any other width raises a `ValueError`."
+        )
+        group_message = _string_parts(
+            f"{spec.name} expects a y_pred width that is a multiple of {group} (the numbers per class). "
+        )
     return InputsView(
-        kind, message, page, spec.inputs.pixels, arrays, shapes.prediction_factor(spec), windows, axis or ""
+        kind,
+        message,
+        page,
+        spec.inputs.pixels,
+        arrays,
+        shapes.prediction_factor(spec),
+        windows,
+        axis or "",
+        group or "",
+        group_message,
     )
 
 
@@ -357,11 +383,10 @@ def code_program(item: LoadedSpec) -> tuple[list[tuple[str, Node]], Node]:
 
 
 def body(steps: list[tuple[str, Node]], result: Node) -> tuple[str, ...]:
-    """The function body after the inputs are prepared (``_function.py.jinja``): one line
-    per step of the :func:`code_program`, then the result."""
+    """The function body after the inputs are prepared (``_function.py.jinja``, which
+    first counts the classes when the body reads them): one line per step of the
+    :func:`code_program`, then the result."""
     lines = []
-    if "num_classes" in _program_calls(steps, result):
-        lines.append("num_classes = ops.shape(y_pred)[-1]")
     for name, node in steps:
         if _clips_to_epsilon(node):
             lines.append(CLIP_COMMENT)
@@ -754,6 +779,7 @@ def loss_view(item: LoadedSpec, plots: bool = False) -> LossView:
         helpers=helpers(*code),
         module_imports=module_imports(*code),
         body=body(*code),
+        counts_classes="num_classes" in _program_calls(*code),
         formula_lines=formula_lines(item),
         dtype_text=DTYPE_TEXT,
         latex=latex(item),

@@ -84,6 +84,8 @@ class InputsView:
     factor: int = 1  # how many numbers y_pred holds per target (the double and parts layouts)
     windows: bool = False  # a window slides over the images: images smaller than it raise
     class_axis: str = ""  # the int parameter naming y_pred's class axis, moved last; "" for none
+    per_class: str = ""  # the int parameter giving y_pred's numbers per class, regrouped; "" for none
+    per_class_message: tuple[str, ...] = ()  # string literals: the start of the error for a bad width
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class LossView:
     helpers: tuple[str, ...]  # module-level helper functions the body calls (``templates/<name>.py.jinja``)
     module_imports: tuple[str, ...]  # standard-library modules the body needs (``math``)
     body: tuple[str, ...]  # after the inputs are prepared: one line per step, then the return
+    counts_classes: bool  # the body reads ``num_classes``, which the template defines first
     formula_lines: tuple[str, ...]  # the docstring's Formula: section, in the formula language
     dtype_text: str  # Markdown: which dtype the loss computes in and returns
     latex: str

@@ -865,6 +865,7 @@ RESERVED = frozenset(
         "predicted_class",
         "num_classes",
         "pixels_shape",
+        "y_pred_width",
         "classes",
         "math",
     }

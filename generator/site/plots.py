@@ -145,6 +145,8 @@ def _scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.n
         p = np.linspace(0.001, 0.999, POINTS)
         rest = (1 - p) / (classes - 1)
         y_pred = np.concatenate([p[:, None], np.tile(rest[:, None], (1, classes - 1))], axis=-1)
+        # Scores grouped per class: each class's numbers all equal to its value above.
+        y_pred = np.repeat(y_pred, shapes.per_class(spec), axis=-1)
         if kind == "labels":
             y_true = np.zeros(POINTS)
         else:

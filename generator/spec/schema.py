@@ -87,6 +87,13 @@ class Inputs(Strict):
     Keras's ``axis`` argument does (``axis=1`` for channels-first outputs): the generated
     code moves that axis last, in ``y_true`` too when it has as many axes, before the
     formula, which keeps reducing over the last axis."""
+    per_class: str | None = None
+    """An int parameter (at least 1) saying how many numbers ``y_pred`` holds per class,
+    side by side, class after class (SoftTriple's centres of each class): ``y_pred`` is
+    ``(batch, classes * per_class)`` against class ids ``y_true``; the generated code
+    regroups it as ``(batch, classes, per_class)`` before the formula, and raises
+    ``ValueError`` on a width that is not a multiple. ``num_classes()`` is then the size
+    of the class axis, the second to last."""
     image: bool = False
     """When true, both inputs are images, shape ``(batch, height, width, channels)``, and
     the formula sees them as they are, height and width kept (unlike ``pixels``), so that

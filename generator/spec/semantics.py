@@ -258,6 +258,7 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
             )
         )
     _check_class_axis(spec, problems)
+    _check_per_class(spec, problems)
     if spec.inputs.pixels and spec.inputs.image:
         problems.append(
             Problem(
@@ -300,7 +301,7 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
 
 def _input_settings(spec: LossSpec) -> set[str | None]:
     """The parameters read by the generated code's input handling, not by the formula."""
-    return {spec.inputs.y_pred.logits_when, spec.inputs.class_axis}
+    return {spec.inputs.y_pred.logits_when, spec.inputs.class_axis, spec.inputs.per_class}
 
 
 def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
@@ -318,6 +319,31 @@ def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
         problems.append(Problem(loc, "a class axis can be moved only where y_pred is one vector per sample"))
     elif prediction.kind in ROW_KINDS:
         problems.append(Problem(loc, f"`{prediction.kind}` predictions have no class axis to move"))
+
+
+def _check_per_class(spec: LossSpec, problems: list[Problem]) -> None:
+    name = spec.inputs.per_class
+    if name is None:
+        return
+    loc = ("inputs", "per_class")
+    param = spec.parameters.get(name)
+    if param is None or param.type != "int" or param.min is None or param.min < 1:
+        problems.append(
+            Problem(loc, f"`{name}` is not an int parameter of this spec with `min: 1` or more", depends=(PARAMETERS,))
+        )
+    if spec.inputs.y_true.kind != "labels":
+        problems.append(
+            Problem(
+                loc,
+                "numbers grouped per class pair with class ids (`y_true` of kind `labels`), whose width does not"
+                " depend on the group size",
+            )
+        )
+    inputs = spec.inputs
+    if inputs.pixels or inputs.image or inputs.class_axis or inputs.y_pred.parts or inputs.y_pred.kind in ROW_KINDS:
+        problems.append(
+            Problem(loc, "numbers can be grouped per class only where y_pred is one row of scores per sample")
+        )
 
 
 def _parse(text: str, scope: Scope, loc: tuple, problems: list[Problem]) -> Node | None:

@@ -41,12 +41,19 @@ PARAMETER_AXES = {"vector": ("classes",), "matrix": ("classes", "classes")}
 axis of ``y_pred``): the generated code checks it, the hazard finder names it."""
 
 
+def layout_parameters(spec: LossSpec) -> tuple[str, ...]:
+    """The parameters that say how the inputs are laid out rather than what the loss
+    computes: the class axis (``inputs.class_axis``) and the group size of a prediction
+    with several numbers per class (``inputs.per_class``)."""
+    return tuple(name for name in (spec.inputs.class_axis, spec.inputs.per_class) if name)
+
+
 def tuned(spec: LossSpec) -> list[str]:
-    """The parameters that change the loss's values, in the spec's order: all but the class
-    axis (``inputs.class_axis``), a layout setting. The checker's "changed" parameter set
-    and the pages' usage examples leave the class axis at its default, since their inputs
-    hold the classes last; its own test moves it."""
-    return [name for name in spec.parameters if name != spec.inputs.class_axis]
+    """The parameters that change the loss's values, in the spec's order: all but the
+    :func:`layout_parameters`. The checker's "changed" parameter set and the pages' usage
+    examples leave those at their defaults, since the inputs they build hold the classes
+    last, grouped by the default size; their own tests move them."""
+    return [name for name in spec.parameters if name not in layout_parameters(spec)]
 
 
 def parameter_shape(kind: str, classes: int) -> tuple[int, ...]:
@@ -100,9 +107,18 @@ def parts(spec: LossSpec) -> list[tuple[str, Part]]:
     ]
 
 
+def per_class(spec: LossSpec) -> int:
+    """How many numbers ``y_pred`` holds per class in the inputs the checker, plots and
+    pages build: the default of the ``inputs.per_class`` parameter, else 1."""
+    name = spec.inputs.per_class
+    return int(spec.parameters[name].default) if name else 1
+
+
 def prediction_factor(spec: LossSpec) -> int:
     """How many numbers ``y_pred`` holds per target: 2 for means and log-variances, the
-    number of parts of a packed prediction, else 1."""
+    number of parts of a packed prediction, the group size of :func:`per_class`, else 1."""
+    if spec.inputs.per_class:
+        return per_class(spec)
     if spec.inputs.y_pred.parts:
         return len(spec.inputs.y_pred.parts)
     return 2 if spec.inputs.y_pred.kind == "mean_and_log_variance" else 1

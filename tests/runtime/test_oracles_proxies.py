@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_matches_reference
+from conftest import assert_matches_reference, catalog_forms
 
 EPS = 1e-7
 
@@ -75,6 +75,23 @@ def p2sgrad(t, p):
     return np.array(out)
 
 
+def soft_triple(t, p, scale=20.0, gamma=0.1, margin=0.01, centers=2):
+    # Qian et al. (2019): S_c = sum_k softmax_k(s_ck / gamma) s_ck over the centres of class
+    # c, then -log(exp(lambda (S_y - delta)) / (exp(lambda (S_y - delta)) + sum_{c != y} exp(lambda S_c))).
+    out = []
+    for row, label in zip(p, t, strict=True):
+        y = int(label)
+        classes = len(row) // centers
+        logits = []
+        for c in range(classes):
+            cosines = [row[c * centers + k] for k in range(centers)]
+            weights = [math.exp((s - max(cosines)) / gamma) for s in cosines]
+            similarity = sum(w * s for w, s in zip(weights, cosines, strict=True)) / sum(weights)
+            logits.append(scale * (similarity - (margin if c == y else 0.0)))
+        out.append(_log_sum_exp(logits) - logits[y])
+    return np.array(out)
+
+
 def si_snr(t, p, zero_mean=True, eps=1.1920929e-07):
     # Le Roux et al. (2019): s = (<e, t> / <t, t>) t, SI-SDR = 10 log10(|s|^2 / |e - s|^2);
     # SI-SNR on zero-mean waveforms; eps in both inner products and both energies.
@@ -112,6 +129,7 @@ REFERENCES = {
     "proxy_nca": proxy_nca,
     "proxy_anchor": proxy_anchor,
     "p2sgrad": p2sgrad,
+    "soft_triple": soft_triple,
     "si_snr": si_snr,
     "normalized_rmse": normalized_rmse,
 }
@@ -121,3 +139,24 @@ REFERENCES = {
 @pytest.mark.parametrize("name", sorted(REFERENCES))
 def test_matches_numpy_reference(tmp_path, name, params_label):
     assert_matches_reference(tmp_path, name, params_label, REFERENCES[name])
+
+
+def test_soft_triple_with_three_centres_per_class(tmp_path):
+    """The group size is a layout setting, left at its default by the checker's parameter
+    sets: here three centres for each of four classes, a (batch, 12) y_pred, against the
+    reference; and a width that is not a multiple of three, or no centres, raise a ValueError."""
+    import keras
+
+    forms = catalog_forms(tmp_path, "soft_triple")
+    rng = np.random.default_rng(5)
+    y_true = rng.integers(0, 4, size=(16, 1)).astype("float32")
+    y_pred = rng.uniform(-1.0, 1.0, size=(16, 12)).astype("float32")
+    params = {"scale": 16.0, "gamma": 0.2, "margin": 0.1, "centers": 3}
+    for form in (forms.function(params), forms.factory(params), forms.subclass(params)):
+        ours = keras.ops.convert_to_numpy(form(y_true, y_pred))
+        expected = soft_triple(y_true[:, 0], y_pred.astype("float64"), **params)
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"soft_triple expects a y_pred width that is a multiple of centers"):
+        forms.subclass(params)(y_true, y_pred[:, :10])
+    with pytest.raises(ValueError, match=r"soft_triple: centers must be at least 1"):
+        forms.function({**params, "centers": 0})(y_true, y_pred)

@@ -96,6 +96,12 @@ EXPECTED = {
         "6:15: inputs.class_axis: `axis` is not an int parameter of this spec with default -1",
         "6:15: inputs.class_axis: `embedding` predictions have no class axis to move",
     ],
+    "per_class_wrong": [
+        "6:14: inputs.per_class: `centers` is not an int parameter of this spec with `min: 1` or more",
+        "6:14: inputs.per_class: numbers grouped per class pair with class ids (`y_true` of kind `labels`), whose"
+        " width does not depend on the group size",
+        "6:14: inputs.per_class: numbers can be grouped per class only where y_pred is one row of scores per sample",
+    ],
     "image_with_pixels": [
         "6:18: inputs.y_pred.kind: `embedding` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions",
