@@ -110,6 +110,7 @@ BATCH_LEVEL = {
     "multi_similarity": "log-sum-exps over the positives and negatives of the batch",
     "nca": "a softmax over the distances to every other sample of the batch",
     "npairs": "a softmax over the similarities to every other sample of the batch",
+    "npairs_multilabel": "a softmax over the similarities to every other sample, targets from their label sets",
     "pnp": "soft ranks of the positives among every negative of the batch",
     "proxy_anchor": "log-sum-exps over every sample of the batch for each class proxy",
     "nt_xent": "a softmax over every other sample of the batch",

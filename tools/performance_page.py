@@ -215,6 +215,7 @@ def page(results: dict, notes: dict, table: list[Row]) -> str:
         within=sum(not any(cell.over for cell in row.cells) for row in table),
         exceptions=exceptions(table, notes),
         changes=str(notes.get("changes") or "").strip(),
+        build_notes=str(notes.get("build") or "").strip(),
         suite_time=_minutes(results["suite"]["seconds"]) if results.get("suite") else "(not measured)",
         peer_modes=PEER_MODES,
         peer_limit=PEER_LIMIT,

@@ -462,15 +462,17 @@ def _names(message: str, text: str, others: list[str]) -> bool:
 
 def _wrong_shape_cases(item: LoadedSpec, params: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Inputs whose shapes cannot match for this spec: predictions one column wider (class
-    ids: two columns of ids), targets of one column (unless the spec lets one target
-    column meet every prediction column), one more target row than predictions, and for
-    images, predictions one pixel taller."""
+    ids: two columns of ids; targets of their own width: targets of one more axis), targets
+    of one column (unless the spec lets one target column meet every prediction column),
+    one more target row than predictions, and for images, predictions one pixel taller."""
     spec = item.spec
     batch = samples.random_batch(spec, params, 3)
     y_true, y_pred = batch.y_true, batch.y_pred
     cases = []
     if spec.inputs.y_true.kind == "labels":
         cases.append(("two columns of class ids", np.stack([y_true, y_true], axis=-1), y_pred))
+    elif spec.inputs.y_true.own_width:  # any two widths fit: the ranks must
+        cases.append(("y_true with one more axis", y_true[..., None], y_pred))
     else:
         cases.append(("y_pred one column wider", y_true, np.concatenate([y_pred, y_pred[..., :1]], axis=-1)))
         if y_true.shape[-1] > 1 and not getattr(spec.inputs.y_true, "broadcast", False):

@@ -108,7 +108,7 @@ def targets(spec: LossSpec, rng: np.random.Generator, batch: int = BATCH, width:
 
 
 def _target_rows(spec: LossSpec, rng: np.random.Generator, batch: int, width: int | None = None) -> np.ndarray:
-    c = width or classes(spec)
+    c = width or shapes.target_width(spec, classes(spec))
     kind = spec.inputs.y_true.kind
     if kind == "real":
         return rng.normal(size=(batch, c))

@@ -189,6 +189,7 @@ LAYOUTS = {
         "y_true and y_pred images of the same shape (batch, height, width, channels), or (batch,"
         " height, width) for one channel"
     ),
+    "rows": "y_true and y_pred with one row per sample, (batch, any width) each",
 }
 """How ``y_true`` and ``y_pred`` must fit, by layout: the generated code lines their ranks
 up, then raises ``ValueError`` with this text when their shapes still do not fit."""
@@ -207,6 +208,8 @@ def layout(spec: LossSpec) -> str:
         return "parts"
     if spec.inputs.y_true.kind == "labels":
         return "labels"
+    if spec.inputs.y_true.own_width:
+        return "rows"
     return "broadcast" if spec.inputs.y_true.broadcast else "same"
 
 
@@ -235,6 +238,10 @@ _LAYOUT_PAGES = {
         "`y_true` and `y_pred` are images of the same shape, `(batch, height, width, channels)`;"
         " a grayscale image may also be given as `(batch, height, width)`, and gets its channel"
         " axis back, as Keras's built-in losses add a trailing axis of size 1."
+    ),
+    "rows": (
+        "`y_true` and `y_pred` hold one row per sample, `(batch, labels)` and `(batch, d)`: their widths"
+        " are unrelated. A `(batch,)` input counts as `(batch, 1)`."
     ),
 }
 """The layouts in words, for the reference pages."""
@@ -596,7 +603,7 @@ def _usage(key: str, spec: LossSpec, module: str, loss_expr: str, import_name: s
         sample_shape=str((32, *shape)),
         input_shape=str(shape),
         layers=", ".join(_layer_code(name, kwargs) for name, kwargs in shapes.output_layers(spec, classes)),
-        targets=_example_targets(spec, classes),
+        targets=_example_targets(spec, shapes.target_width(spec, classes)),
         pack=pack,
         classes=classes,
         pack_weights=_PACK_WEIGHTS.get(shapes.packed_weights(spec), "").format(classes=classes),

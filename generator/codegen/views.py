@@ -76,7 +76,7 @@ class ArrayParamView:
 class InputsView:
     """How the generated code receives ``y_true`` and ``y_pred`` (``_function.py.jinja``)."""
 
-    layout: str  # same | broadcast | labels | double | parts | packed (see ``lower.LAYOUTS``)
+    layout: str  # a key of ``lower.LAYOUTS``: same, broadcast, labels, rows, double, parts, ...
     message: tuple[str, ...]  # string literals: the shapes the layout accepts, for the ``ValueError``
     page_text: str  # Markdown: the shapes the loss accepts, for the reference page
     pixels: bool  # flatten ``(batch, ..., classes)`` to ``(batch, pixels, classes)``

@@ -44,6 +44,10 @@ class Target(Strict):
     broadcast: bool = False
     """When true, ``y_true`` may have a last axis of 1 while ``y_pred`` is wider: the one
     target is compared with every column (several quantiles of one target, say)."""
+    own_width: bool = False
+    """When true, ``y_true``'s last axis has a width of its own, unrelated to ``y_pred``'s:
+    multi-hot labels of any number of classes against embeddings of any size, one row per
+    sample on each side (batch-level losses that compare the samples' label sets)."""
 
 
 PartKind = Literal["real", "nonnegative", "positive", "probability"]

@@ -259,6 +259,7 @@ def _check_inputs(spec: LossSpec, problems: list[Problem]) -> None:
         )
     _check_class_axis(spec, problems)
     _check_per_class(spec, problems)
+    _check_own_width(spec, problems)
     if spec.inputs.pixels and spec.inputs.image:
         problems.append(
             Problem(
@@ -343,6 +344,36 @@ def _check_per_class(spec: LossSpec, problems: list[Problem]) -> None:
     if inputs.pixels or inputs.image or inputs.class_axis or inputs.y_pred.parts or inputs.y_pred.kind in ROW_KINDS:
         problems.append(
             Problem(loc, "numbers can be grouped per class only where y_pred is one row of scores per sample")
+        )
+
+
+def _check_own_width(spec: LossSpec, problems: list[Problem]) -> None:
+    inputs = spec.inputs
+    if not inputs.y_true.own_width:
+        return
+    loc = ("inputs", "y_true", "own_width")
+    if inputs.y_true.kind in ("labels", "box"):
+        problems.append(
+            Problem(
+                loc, f"`{inputs.y_true.kind}` targets have a shape of their kind's; `own_width` is for rows of values"
+            )
+        )
+    if (
+        inputs.y_true.broadcast
+        or inputs.pixels
+        or inputs.image
+        or inputs.class_axis
+        or inputs.per_class
+        or inputs.y_pred.parts
+        or inputs.y_pred.kind == "mean_and_log_variance"
+        or spec.weighting.rule != "none"
+    ):
+        problems.append(
+            Problem(
+                loc,
+                "targets of their own width pair with one row of predictions per sample, without broadcast,"
+                " pixels, images, a class axis, grouped or packed predictions, or weighting rules",
+            )
         )
 
 

@@ -32,6 +32,18 @@ def spatial(spec: LossSpec) -> tuple[int, ...]:
     return SPATIAL if spec.inputs.pixels else ()
 
 
+OWN_TARGET_WIDTH = 5
+"""Columns of ``y_true`` for a spec whose targets have a width of their own
+(``inputs.y_true.own_width``): five labels, against predictions as wide as anywhere else
+(the checker's 4, the pages' 3), so that code tying the two widths fails."""
+
+
+def target_width(spec: LossSpec, width: int) -> int:
+    """The width of ``y_true`` beside predictions ``width`` wide: :data:`OWN_TARGET_WIDTH`
+    when the targets have a width of their own, else ``width``."""
+    return OWN_TARGET_WIDTH if spec.inputs.y_true.own_width else width
+
+
 ONE_COLUMN_TARGETS = ("real", "nonnegative", "binary", "signed")
 """Target kinds a user may give as one column, ``(batch,)`` or ``(batch, 1)``, with a
 ``Dense(1)`` head: one number per sample rather than a row per sample."""
@@ -86,14 +98,15 @@ def width(spec: LossSpec, otherwise: int) -> int:
 
 
 def example_width(spec: LossSpec) -> int:
-    """The width of the targets in the pages' save-and-reload programs: the fixed width, a
-    ranked list of five, three channels for images, one column for element-wise targets,
-    else three classes."""
+    """The width of the predictions (and, but for targets of their own width, the targets)
+    in the pages' save-and-reload programs: the fixed width, a ranked list of five, three
+    channels for images, one column for element-wise targets, else three classes."""
     if spec.task == "ranking" and fixed_width(spec) is None:
         return RANKING_WIDTH
     if spec.inputs.image:
         return width(spec, IMAGE_CHANNELS)
-    return width(spec, 1 if spec.inputs.y_true.kind in ONE_COLUMN_TARGETS else 3)
+    one_column = spec.inputs.y_true.kind in ONE_COLUMN_TARGETS and not spec.inputs.y_true.own_width
+    return width(spec, 1 if one_column else 3)
 
 
 _ACTIVATIONS = {"probability": "sigmoid", "distribution": "softmax", "nonnegative": "softplus"}

@@ -205,7 +205,7 @@ def test_every_vocabulary_entry_declares_a_twin_and_a_known_hazard_rule():
     for fn in FUNCTIONS.values():
         assert fn.twin, f"{fn.name} has no NumPy twin"
         if fn.twin == READS_INPUTS:
-            numeric._reading_inputs(fn.name, [np.zeros(2), y_pred], y_pred)  # raises KeyError if missing
+            numeric._reading_inputs(fn.name, [np.zeros(2), y_pred], y_pred, -1)  # raises KeyError if missing
         elif isinstance(fn.twin, str) and fn.twin.startswith("special."):
             assert callable(getattr(scipy.special, fn.twin[8:], None)), f"{fn.name}: scipy.{fn.twin} does not exist"
         elif isinstance(fn.twin, str):

@@ -89,6 +89,20 @@ def npairs(labels, e, l2_reg=0.002):
     return np.array(out)
 
 
+def npairs_multilabel(t, e, l2_reg=0.002):
+    # Sohn's N-pair crossentropy over the other samples, the target of sample j being the
+    # number of labels it shares with the anchor, normalised over the anchor's row.
+    out = []
+    for a in range(len(e)):
+        label_set = {k for k in range(t.shape[1]) if t[a, k] == 1}
+        shared = {j: sum(1 for k in label_set if t[j, k] == 1) for j in range(len(e)) if j != a}
+        total = sum(shared.values())
+        log_prob = _log_softmax_over_others(e @ e[a], a)
+        crossentropy = -sum(count / total * log_prob[j] for j, count in shared.items()) if total else 0.0
+        out.append(crossentropy + l2_reg * np.sum(e[a] ** 2))
+    return np.array(out)
+
+
 def supervised_contrastive(labels, e, temperature=0.07, base_temperature=0.07):
     z = e / np.linalg.norm(e, axis=-1, keepdims=True)
     out = []
@@ -109,6 +123,7 @@ REFERENCES = {
     "triplet_semihard": triplet_semihard,
     "lifted_structure": lifted_structure,
     "npairs": npairs,
+    "npairs_multilabel": npairs_multilabel,
     "supervised_contrastive": supervised_contrastive,
     "nt_xent": nt_xent,
 }
@@ -148,3 +163,19 @@ def test_semihard_picks_the_nearest_negative_beyond_the_positive(tmp_path):
         loss = _subclass(tmp_path, "triplet_semihard", margin=margin)
         anchor = keras.ops.convert_to_numpy(loss(labels, points))[0]
         assert anchor == pytest.approx(expected, abs=1e-6)
+
+
+def test_npairs_multilabel_on_one_label_per_sample_is_npairs(tmp_path):
+    """One-hot rows hold one label per sample: the label-overlap targets are then npairs'
+    same-label targets, so the two losses agree on the same embeddings (here with
+    classes that have no other member as well, whose anchors keep only the L2 term)."""
+    import keras
+
+    rng = np.random.default_rng(3)
+    ids = np.array([0, 0, 1, 2, 2, 2, 3, 1, 4, 0], dtype="float32")
+    embeddings = rng.normal(size=(10, 6)).astype("float32")
+    multi_hot = np.eye(5, dtype="float32")[ids.astype(int)]
+    single = catalog_forms(tmp_path, "npairs").function({"l2_reg": 0.01})
+    multi = catalog_forms(tmp_path, "npairs_multilabel").function({"l2_reg": 0.01})
+    expected = keras.ops.convert_to_numpy(single(ids, embeddings))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(multi(multi_hot, embeddings)), expected, rtol=1e-6)

@@ -141,7 +141,9 @@ def _mismatched(item) -> list[tuple[str, np.ndarray, np.ndarray]]:
     batch = samples.random_batch(item.spec, params, 0)
     y_true, y_pred = batch.y_true, batch.y_pred
     cases = [("one sample fewer in y_true", y_true[:-1], y_pred)]
-    if lower.layout(item.spec) != "labels":
+    if lower.layout(item.spec) == "rows":  # any two widths fit, but not two ranks
+        cases.append(("y_true with one more axis", y_true[..., None], y_pred))
+    elif lower.layout(item.spec) != "labels":
         wider = np.concatenate([y_pred, y_pred[..., :1]], axis=-1)
         cases.append(("y_pred one column wider", y_true, wider))
     if lower.layout(item.spec) == "same" and y_true.shape[-1] > 1:

@@ -102,6 +102,12 @@ EXPECTED = {
         " width does not depend on the group size",
         "6:14: inputs.per_class: numbers can be grouped per class only where y_pred is one row of scores per sample",
     ],
+    "own_width_wrong": [
+        "6:37: inputs.y_true.own_width: `labels` targets have a shape of their kind's; `own_width` is for rows of"
+        " values",
+        "6:37: inputs.y_true.own_width: targets of their own width pair with one row of predictions per sample,"
+        " without broadcast, pixels, images, a class axis, grouped or packed predictions, or weighting rules",
+    ],
     "image_with_pixels": [
         "6:18: inputs.y_pred.kind: `embedding` inputs have no class axis to pair with pixels; use one_hot, binary or"
         " distribution targets and vector predictions",
