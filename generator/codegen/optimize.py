@@ -16,6 +16,10 @@ which gives the same value for every input:
   rounding to nearest is symmetric);
 - a step that is read once, inside one branch of a conditional, moves into that branch,
   so that the other branch does not compute it;
+- an input whose width the spec fixes (boxes: four numbers) and whose entries the formula
+  reads one by one, ``at(y_true, 2)``, is taken apart once, ``ops.unstack``, and each read
+  picks from that list: one operation, and in the gradient one ``stack``, where each slice
+  would add a full-size scatter (measured on ciou against KerasCV, compiled: 1.8 -> 1.3-1.4);
 - where a float parameter whose default is 0 makes a term vanish, the code skips the term
   when the parameter is 0, as Keras does for label smoothing:
   ``target = y_true * (1 - s) + s / num_classes if s else y_true``. The simplifications
@@ -32,6 +36,7 @@ import operator
 
 from generator.formula.tree import Binary, Call, Cond, Node, Num, Ref, Unary, children, rebuild, refs
 from generator.formula.vocabulary import INPUTS
+from generator.spec import shapes
 from generator.spec.schema import LossSpec
 
 Program = tuple[list[tuple[str, Node]], Node]
@@ -47,6 +52,7 @@ def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Pro
     scalars = {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
     steps = [(name, _rewrite(node, scalars)) for name, node in steps]
     steps, result = _move_into_branches(steps, _rewrite(result, scalars))
+    steps, result = _read_columns_once(steps, result, spec)
     zero_default = [name for name, param in spec.parameters.items() if param.type == "float" and param.default == 0]
     out = []
     for name, node in steps:
@@ -58,6 +64,41 @@ def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Pro
     for param in zero_default:
         result = _specialize(result, param, scalars)
     return out, result
+
+
+# ---------------------------------------------------------------- columns of fixed-width inputs
+
+FIXED_WIDTHS = {"box": shapes.BOX_WIDTH}
+"""Input kinds whose last axis the spec fixes, and its width: such an input can be taken
+apart into a list even where a traced shape leaves the width unknown."""
+
+
+def _column_reads(node: Node, side: str) -> int:
+    """How many ``at(side, k)`` a tree holds."""
+    here = isinstance(node, Call) and node.fn == "at" and node.args[0] == Ref(side, "input")
+    return int(here) + sum(_column_reads(child, side) for child in children(node))
+
+
+def _from_columns(node: Node, side: str, columns: Ref) -> Node:
+    if isinstance(node, Call) and node.fn == "at" and node.args[0] == Ref(side, "input"):
+        return Call("column", (columns, node.args[1]))
+    return rebuild(node, tuple(_from_columns(child, side, columns) for child in children(node)))
+
+
+def _read_columns_once(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Program:
+    """``at(y, k)`` of a fixed-width input read at two or more places: a first step
+    ``y_columns = columns(y)`` (``ops.unstack``), and ``column(y_columns, k)`` for each read."""
+    first = []
+    for side in INPUTS:
+        width = FIXED_WIDTHS.get(getattr(spec.inputs, side).kind)
+        reads = sum(_column_reads(node, side) for _, node in steps) + _column_reads(result, side)
+        if width is None or reads < 2:
+            continue
+        columns = Ref(f"{side}_columns", "step")
+        steps = [(name, _from_columns(node, side, columns)) for name, node in steps]
+        first.append((columns.name, Call("columns", (Ref(side, "input"), Num(width)))))
+        result = _from_columns(result, side, columns)
+    return first + steps, result
 
 
 # ---------------------------------------------------------------- reductions

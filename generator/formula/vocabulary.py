@@ -200,6 +200,17 @@ def _twin_part(np, x, index, count):
     return np.split(x, int(count), axis=-1)[int(index)]
 
 
+def _twin_columns(np, x, n):
+    x = np.asarray(x)
+    if x.shape[-1] != int(n):
+        raise ValueError(f"columns(): a last axis of {int(n)} expected, not {x.shape[-1]}")
+    return list(np.moveaxis(x, -1, 0))
+
+
+def _twin_column(np, columns, i):
+    return columns[int(i)]
+
+
 def _twin_square_table(np, x, n):
     return np.reshape(x, (-1, int(n), int(n)))
 
@@ -827,6 +838,26 @@ _FUNCTIONS = [
         twin=_twin_part,
     ),
     _f(
+        "columns",
+        ("x", "n"),
+        "ops.unstack({0}, num={1}, axis=-1)",
+        "{0}",
+        "The n entries of the last axis (a width the spec fixes) as a list, taken apart once.",
+        public=False,
+        constants=(1,),
+        twin=_twin_columns,
+    ),
+    _f(
+        "column",
+        ("columns", "index"),
+        "{a0}[{1}]",
+        r"{a0}_{{[{1}]}}",
+        "Entry `index` of a list made by `columns`.",
+        public=False,
+        constants=(1,),
+        twin=_twin_column,
+    ),
+    _f(
         "square_table",
         ("x", "n"),
         "ops.reshape({0}, (-1, {1}, {1}))",
@@ -865,6 +896,8 @@ RESERVED = frozenset(
         "predicted_class",
         "num_classes",
         "pixels_shape",
+        "y_true_columns",
+        "y_pred_columns",
         "y_pred_width",
         "classes",
         "math",

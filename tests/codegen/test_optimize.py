@@ -157,3 +157,24 @@ def test_the_optimised_program_computes_the_same_values(name):
             before = _run(item, *original, batch.y_true, batch.y_pred, params)
             after = _run(item, *optimised, batch.y_true, batch.y_pred, params)
             np.testing.assert_allclose(after, before, rtol=1e-12, atol=0, equal_nan=True, err_msg=batch.label)
+
+
+def _box_program(tmp_path: Path, loss: str) -> tuple[list[tuple[str, str]], str]:
+    text = HEADER.replace("multiclass", "detection") + "inputs:\n  y_true: {kind: box}\n  y_pred: {kind: box}\n"
+    text += f"formula:\n  loss: {loss}\n  reduce: none\n"
+    path = tmp_path / "probe.yaml"
+    path.write_text(text, encoding="utf-8")
+    item = load_spec(path)
+    steps, result = optimize(*program(item), item.spec)
+    return [(name, emit.code(node)) for name, node in steps], emit.code(result)
+
+
+def test_boxes_read_entry_by_entry_are_taken_apart_once(tmp_path):
+    steps, result = _box_program(tmp_path, "at(y_true, 2) - at(y_true, 0) + at(y_pred, 3)")
+    assert steps == [("y_true_columns", "ops.unstack(y_true, num=4, axis=-1)")]
+    assert result == "y_true_columns[2] - y_true_columns[0] + y_pred[..., 3]"  # one read: left as a slice
+
+
+def test_entries_of_inputs_of_any_width_stay_slices(tmp_path):
+    _, result = _optimised(tmp_path, "loss: at(y_pred, 0) - at(y_pred, 1)\n")
+    assert result == "y_pred[..., 0] - y_pred[..., 1]"
