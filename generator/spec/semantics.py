@@ -305,16 +305,33 @@ def _input_settings(spec: LossSpec) -> set[str | None]:
     return {spec.inputs.y_pred.logits_when, spec.inputs.class_axis, spec.inputs.per_class}
 
 
-def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
-    name = spec.inputs.class_axis
+def _check_int_setting(spec: LossSpec, field: str, fits, wanted: str, problems: list[Problem]) -> bool:
+    """For a layout setting of ``inputs`` that names an int parameter (``class_axis``,
+    ``per_class``): report when the name is not such a parameter or ``fits(param)`` is
+    false (``wanted`` says what it needs); false when the setting is not given."""
+    name = getattr(spec.inputs, field)
     if name is None:
+        return False
+    param = spec.parameters.get(name)
+    if param is None or param.type != "int" or not fits(param):
+        problems.append(
+            Problem(("inputs", field), f"`{name}` is not an int parameter of this spec {wanted}", depends=(PARAMETERS,))
+        )
+    return True
+
+
+def _default_minus_one(param: Parameter) -> bool:
+    return param.default == -1
+
+
+def _at_least_one(param: Parameter) -> bool:
+    return param.min is not None and param.min >= 1
+
+
+def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
+    if not _check_int_setting(spec, "class_axis", _default_minus_one, "with default -1", problems):
         return
     loc = ("inputs", "class_axis")
-    param = spec.parameters.get(name)
-    if param is None or param.type != "int" or param.default != -1:
-        problems.append(
-            Problem(loc, f"`{name}` is not an int parameter of this spec with default -1", depends=(PARAMETERS,))
-        )
     prediction = spec.inputs.y_pred
     if spec.inputs.pixels or spec.inputs.image or prediction.parts or spec.inputs.y_true.broadcast:
         problems.append(Problem(loc, "a class axis can be moved only where y_pred is one vector per sample"))
@@ -323,15 +340,9 @@ def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
 
 
 def _check_per_class(spec: LossSpec, problems: list[Problem]) -> None:
-    name = spec.inputs.per_class
-    if name is None:
+    if not _check_int_setting(spec, "per_class", _at_least_one, "with `min: 1` or more", problems):
         return
     loc = ("inputs", "per_class")
-    param = spec.parameters.get(name)
-    if param is None or param.type != "int" or param.min is None or param.min < 1:
-        problems.append(
-            Problem(loc, f"`{name}` is not an int parameter of this spec with `min: 1` or more", depends=(PARAMETERS,))
-        )
     if spec.inputs.y_true.kind != "labels":
         problems.append(
             Problem(

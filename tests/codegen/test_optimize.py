@@ -42,6 +42,11 @@ def _optimised(tmp_path: Path, formula: str) -> tuple[list[tuple[str, str]], str
     if used:
         text += "parameters:\n" + "".join(f"  {name}: {PARAMS[name]}\n" for name in used)
     text += "formula:\n" + textwrap.indent(formula, "  ") + "  reduce: none\n"
+    return _optimised_spec(tmp_path, text)
+
+
+def _optimised_spec(tmp_path: Path, text: str) -> tuple[list[tuple[str, str]], str]:
+    """The optimised steps and result, as code, of the spec ``text``."""
     path = tmp_path / "probe.yaml"
     path.write_text(text, encoding="utf-8")
     item = load_spec(path)
@@ -162,11 +167,7 @@ def test_the_optimised_program_computes_the_same_values(name):
 def _box_program(tmp_path: Path, loss: str) -> tuple[list[tuple[str, str]], str]:
     text = HEADER.replace("multiclass", "detection") + "inputs:\n  y_true: {kind: box}\n  y_pred: {kind: box}\n"
     text += f"formula:\n  loss: {loss}\n  reduce: none\n"
-    path = tmp_path / "probe.yaml"
-    path.write_text(text, encoding="utf-8")
-    item = load_spec(path)
-    steps, result = optimize(*program(item), item.spec)
-    return [(name, emit.code(node)) for name, node in steps], emit.code(result)
+    return _optimised_spec(tmp_path, text)
 
 
 def test_boxes_read_entry_by_entry_are_taken_apart_once(tmp_path):
