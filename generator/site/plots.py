@@ -151,7 +151,10 @@ def _scan(item: LoadedSpec, target: float) -> tuple[np.ndarray, np.ndarray, np.n
             y_true = np.zeros(POINTS)
         else:
             y_true = np.tile(np.eye(classes)[0], (POINTS, 1))
-        return p, y_true, y_pred, "predicted probability of the true class", "true class 0"
+        if pred in ("distribution", "probability"):
+            return p, y_true, y_pred, "predicted probability of the true class", "true class 0"
+        # Scores, cosines or logits: the same scan, named for what it moves.
+        return p, y_true, y_pred, "y_pred at the true class", "true class 0; the other classes share 1 - it"
     if pred == "probability":
         p = np.linspace(0.001, 0.999, POINTS)
         return p, np.full((POINTS, 1), target), p[:, None], "y_pred (predicted probability)", f"y_true = {target:g}"
