@@ -233,3 +233,19 @@ def ours_as_peer(peer, values):
     else:
         raise ValueError(f"unknown peer reduction {peer.reduction!r}")
     return peer.scale * reduced + peer.offset
+
+
+def gradient_as_peer_sees_it(peer, gradient, y_pred):
+    """lossgen's gradient with respect to ``y_pred`` (NumPy, classes last) as the peer can
+    compute it. With ``log_predictions`` the peer applies a softmax to ``log(y_pred)``,
+    which is ``y_pred / sum(y_pred)``: it cannot see a change of every class of a pixel by
+    the same factor, and its gradient is ``g - (g . p)`` along the classes. The same
+    projection is applied to lossgen's gradient. It changes nothing for a loss that
+    normalises ``y_pred`` itself, and through a softmax layer both give the same gradient
+    with respect to the logits. Other conventions leave the gradient as it is."""
+    import numpy as np
+
+    if "log_predictions" not in peer.inputs:
+        return gradient
+    gradient, y_pred = np.asarray(gradient, dtype="float64"), np.asarray(y_pred, dtype="float64")
+    return gradient - np.sum(gradient * y_pred, axis=-1, keepdims=True)

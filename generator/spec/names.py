@@ -107,7 +107,10 @@ PEER_INPUTS_TEXT = {
     "class_ids": "one-hot targets as class ids",
     "embeddings": "`(embeddings, labels)`",
     "flatten": "both inputs flattened to one vector",
-    "log_predictions": "the logarithms of the predicted probabilities, as logits for a softmax",
+    "log_predictions": (
+        "the logarithms of the predicted probabilities, as logits for a softmax (the peer sees `y_pred / sum(y_pred)`,"
+        " so gradients are compared without their part along `(1, ..., 1)` per pixel)"
+    ),
     "log_probabilities": "the logarithms of both inputs",
     "logits": "logits `log(p / (1 - p))` in place of the predicted probabilities",
     "per_sample": "the peer called on each sample alone (it pools over all it is given)",

@@ -21,6 +21,7 @@ from generator.check import samples
 from generator.check.harness import import_path
 from generator.check.peers import (
     call_peer,
+    gradient_as_peer_sees_it,
     hand_over_keras,
     is_keras_peer,
     ours_as_peer,
@@ -75,7 +76,7 @@ def compare(item, peer, module) -> None:
             peer.tolerance,
             seed,
             (ours.detach().numpy(), theirs.detach().numpy()),
-            (ours_grad.numpy(), theirs_grad.numpy()),
+            (gradient_as_peer_sees_it(peer, ours_grad.numpy(), batch.y_pred), theirs_grad.numpy()),
         )
 
 
@@ -163,3 +164,22 @@ def test_every_peer_names_a_callable_of_an_installed_library():
         peer = ITEMS[name].spec.peers[index]
         if is_keras_peer(peer) == (BACKEND == "tensorflow"):
             assert callable(resolve(peer.call)), peer.call
+
+
+def test_the_log_predictions_projection_removes_only_what_the_peer_cannot_see():
+    """A peer given log(y_pred) sees y_pred / sum(y_pred): lossgen's gradient is compared
+    after removing its component along (1, ..., 1) per pixel, weighted by y_pred. That
+    leaves a gradient the peer could give unchanged (applying it twice changes nothing),
+    and removes exactly a per-pixel constant."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet(np.ones(4), size=(3, 5))
+    g = rng.normal(size=(3, 5, 4))
+    peer = SimpleNamespace(inputs=["log_predictions", "channels_first"])
+    once = gradient_as_peer_sees_it(peer, g, p)
+    np.testing.assert_allclose(gradient_as_peer_sees_it(peer, once, p), once, atol=1e-12)
+    np.testing.assert_allclose(np.ptp(g - once, axis=-1), 0.0, atol=1e-12)
+    assert not np.allclose(once, g)
+    other = SimpleNamespace(inputs=["class_ids"])
+    assert gradient_as_peer_sees_it(other, g, p) is g

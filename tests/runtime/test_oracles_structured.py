@@ -83,9 +83,10 @@ def lovasz_hinge(t, logits):
     return np.array(out)
 
 
-def lovasz_softmax(t, p):
-    """Per image: for each class present in the truth, the Lovász extension of its Jaccard
-    loss over the pixels' errors |truth - probability|; then the mean over those classes."""
+def lovasz_softmax(t, p, all_classes=False):
+    """Per image: for each class present in the truth (every class with ``all_classes``),
+    the Lovász extension of its Jaccard loss over the pixels' errors |truth - probability|;
+    then the mean over those classes."""
     out = []
     for labels, probabilities in zip(t, p, strict=True):
         labels = labels.reshape(-1, labels.shape[-1])  # pixels by classes, any image shape
@@ -93,7 +94,7 @@ def lovasz_softmax(t, p):
         per_class = []
         for c in range(labels.shape[-1]):
             truth = {k for k in range(len(labels)) if labels[k, c] == 1}
-            if not truth:
+            if not truth and not all_classes:
                 continue
             errors = np.abs(labels[:, c] - probabilities[:, c])
             order = sorted(range(len(errors)), key=lambda k: -errors[k])
