@@ -50,13 +50,12 @@ def environment(item: LoadedSpec, y_true: np.ndarray, y_pred: np.ndarray, params
         y_pred = y_pred.reshape(len(y_pred), -1, y_pred.shape[-1])
         y_true = y_true.reshape(y_pred.shape)
     env: dict[str, object] = {"y_true": y_true, "y_pred": y_pred, CLASS_AXIS: -1}
-    if item.spec.inputs.per_class:  # (batch, classes * k) -> (batch, classes, k), as the generated code
-        group = params.get(item.spec.inputs.per_class, item.spec.parameters[item.spec.inputs.per_class].default)
-        env["y_pred"] = y_pred.reshape(*y_pred.shape[:-1], -1, group)
-        env[CLASS_AXIS] = -2
     for name, param in item.spec.parameters.items():
         given = params.get(name, param.default)
         env[name] = np.asarray(given, dtype="float64") if param.type in ("vector", "matrix") else given
+    if item.spec.inputs.per_class:  # (batch, classes * k) -> (batch, classes, k), as the generated code
+        env["y_pred"] = y_pred.reshape(*y_pred.shape[:-1], -1, env[item.spec.inputs.per_class])
+        env[CLASS_AXIS] = -2
     return env
 
 

@@ -68,29 +68,31 @@ def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Pro
 
 # ---------------------------------------------------------------- columns of fixed-width inputs
 
-FIXED_WIDTHS = {"box": shapes.BOX_WIDTH}
-"""Input kinds whose last axis the spec fixes, and its width: such an input can be taken
-apart into a list even where a traced shape leaves the width unknown."""
+
+def _reads_entry(node: Node, side: str) -> bool:
+    """Whether ``node`` is ``at(side, k)``: one entry of an input's last axis."""
+    return isinstance(node, Call) and node.fn == "at" and node.args[0] == Ref(side, "input")
 
 
 def _column_reads(node: Node, side: str) -> int:
     """How many ``at(side, k)`` a tree holds."""
-    here = isinstance(node, Call) and node.fn == "at" and node.args[0] == Ref(side, "input")
-    return int(here) + sum(_column_reads(child, side) for child in children(node))
+    return int(_reads_entry(node, side)) + sum(_column_reads(child, side) for child in children(node))
 
 
 def _from_columns(node: Node, side: str, columns: Ref) -> Node:
-    if isinstance(node, Call) and node.fn == "at" and node.args[0] == Ref(side, "input"):
+    if _reads_entry(node, side):
         return Call("column", (columns, node.args[1]))
     return rebuild(node, tuple(_from_columns(child, side, columns) for child in children(node)))
 
 
 def _read_columns_once(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Program:
-    """``at(y, k)`` of a fixed-width input read at two or more places: a first step
-    ``y_columns = columns(y)`` (``ops.unstack``), and ``column(y_columns, k)`` for each read."""
+    """``at(y, k)`` of an input whose kind fixes its width (``shapes.KIND_WIDTHS``: such
+    an input can be taken apart even where a traced shape leaves the width unknown), read
+    at two or more places: a first step ``y_columns = columns(y)`` (``ops.unstack``), and
+    ``column(y_columns, k)`` for each read."""
     first = []
     for side in INPUTS:
-        width = FIXED_WIDTHS.get(getattr(spec.inputs, side).kind)
+        width = shapes.KIND_WIDTHS.get(getattr(spec.inputs, side).kind)
         reads = sum(_column_reads(node, side) for _, node in steps) + _column_reads(result, side)
         if width is None or reads < 2:
             continue

@@ -342,8 +342,8 @@ def _check_class_axis(spec: LossSpec, problems: list[Problem]) -> None:
 def _check_per_class(spec: LossSpec, problems: list[Problem]) -> None:
     if not _check_int_setting(spec, "per_class", _at_least_one, "with `min: 1` or more", problems):
         return
-    loc = ("inputs", "per_class")
-    if spec.inputs.y_true.kind != "labels":
+    loc, inputs = ("inputs", "per_class"), spec.inputs
+    if inputs.y_true.kind != "labels":
         problems.append(
             Problem(
                 loc,
@@ -351,7 +351,6 @@ def _check_per_class(spec: LossSpec, problems: list[Problem]) -> None:
                 " depend on the group size",
             )
         )
-    inputs = spec.inputs
     if inputs.pixels or inputs.image or inputs.class_axis or inputs.y_pred.parts or inputs.y_pred.kind in ROW_KINDS:
         problems.append(
             Problem(loc, "numbers can be grouped per class only where y_pred is one row of scores per sample")

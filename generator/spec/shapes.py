@@ -78,12 +78,15 @@ BOX_WIDTH = 4
 RANKING_WIDTH = 5
 """Items per list in the pages' ranking examples."""
 
+KIND_WIDTHS = {"box": BOX_WIDTH}
+"""Input kinds whose last axis has a width of their own, whatever the spec says."""
+
 
 def fixed_width(spec: LossSpec) -> int | None:
     """The width of the last axis when the spec fixes it: four for boxes, the class count
     of a vector or matrix parameter's default; None when any width works."""
-    if spec.inputs.y_pred.kind == "box":
-        return BOX_WIDTH
+    if spec.inputs.y_pred.kind in KIND_WIDTHS:
+        return KIND_WIDTHS[spec.inputs.y_pred.kind]
     for param in spec.parameters.values():
         if param.type in PARAMETER_AXES:
             return len(param.default)
