@@ -211,6 +211,11 @@ def _twin_column(np, columns, i):
     return columns[int(i)]
 
 
+def _twin_sort_descending(np, x, axis=-1):
+    order = np.argsort(np.negative(x), axis=axis, kind="stable")
+    return [np.take_along_axis(x, order, axis=axis), order]
+
+
 def _twin_square_table(np, x, n):
     return np.reshape(x, (-1, int(n), int(n)))
 
@@ -856,6 +861,20 @@ _FUNCTIONS = [
         public=False,
         constants=(1,),
         twin=_twin_column,
+    ),
+    _f(
+        "sort_descending",
+        "x",
+        "_sort_descending({0}{kw})",
+        "{0}",
+        "x sorted in descending order along an axis and the indices that sort it, as a pair"
+        " (one `ops.top_k` call): what argsort(-x) and take_along_axis(x, argsort(-x)) give,"
+        " sorted once.",
+        public=False,
+        keywords=_AXIS_KW,
+        always=("axis",),
+        helper="_sort_descending",
+        twin=_twin_sort_descending,
     ),
     _f(
         "square_table",

@@ -179,3 +179,48 @@ def test_boxes_read_entry_by_entry_are_taken_apart_once(tmp_path):
 def test_entries_of_inputs_of_any_width_stay_slices(tmp_path):
     _, result = _optimised(tmp_path, "loss: at(y_pred, 0) - at(y_pred, 1)\n")
     assert result == "y_pred[..., 0] - y_pred[..., 1]"
+
+
+def test_a_descending_sort_and_its_gather_become_one_top_k(tmp_path):
+    steps, result = _optimised(
+        tmp_path,
+        """\
+        steps:
+          e: abs(y_true - y_pred)
+          order: argsort(-e)
+          e_sorted: take_along_axis(e, order)
+          t_sorted: take_along_axis(y_true, order)
+        loss: sum(e_sorted * cumsum(t_sorted))
+        """,
+    )
+    assert steps == [
+        ("e", "ops.abs(y_true - y_pred)"),
+        ("e_descending", "_sort_descending(e, axis=-1)"),
+        ("order", "e_descending[1]"),
+        ("e_sorted", "e_descending[0]"),
+        ("t_sorted", "ops.take_along_axis(y_true, order, axis=-1)"),  # another key: still a gather
+    ]
+    assert result == "ops.sum(e_sorted * ops.cumsum(t_sorted, axis=-1), axis=-1)"
+
+
+@pytest.mark.parametrize(
+    "order, gather",
+    [
+        ("argsort(e)", "take_along_axis(e, order)"),  # ascending: top_k sorts the other way
+        ("argsort(-e, axis=-2)", "take_along_axis(e, order)"),  # another axis
+        ("argsort(-e)", "take_along_axis(y_pred, order)"),  # sorted by e, but y_pred gathered
+    ],
+)
+def test_sorts_that_top_k_does_not_give_stay_as_written(tmp_path, order, gather):
+    steps, _ = _optimised(
+        tmp_path,
+        f"""\
+        steps:
+          e: abs(y_true - y_pred)
+          order: {order}
+          e_sorted: {gather}
+        loss: sum(e_sorted)
+        """,
+    )
+    assert [name for name, _ in steps] == ["e", "order", "e_sorted"]
+    assert "_sort_descending" not in "".join(code for _, code in steps)
