@@ -60,7 +60,7 @@ def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Pro
     steps = [(name, _rewrite(node, scalars)) for name, node in steps]
     steps, result = _move_into_branches(steps, _rewrite(result, scalars))
     steps, result = _read_columns_once(steps, result, spec)
-    steps = _sort_once(steps)
+    steps = _sort_once(steps, spec)
     zero_default = [name for name, param in spec.parameters.items() if param.type == "float" and param.default == 0]
     out = []
     for name, node in steps:
@@ -123,10 +123,11 @@ def _descending_order_of(node: Node) -> Ref | None:
     return None
 
 
-def _sort_once(steps: list[tuple[str, Node]]) -> list[tuple[str, Node]]:
+def _sort_once(steps: list[tuple[str, Node]], spec: LossSpec) -> list[tuple[str, Node]]:
     """``order = argsort(-e)`` and a step ``take_along_axis(e, order)`` along the same
     axis: a step ``e_descending = sort_descending(e)`` (a pair, ``ops.top_k``) where
-    ``order`` was, then ``order`` and the sorted step read its two entries."""
+    ``order`` was, then ``order`` and the sorted step read its two entries. Left as
+    written when a step or parameter already has that name."""
     out = list(steps)
     for name, node in steps:
         key = _descending_order_of(node)
@@ -135,7 +136,7 @@ def _sort_once(steps: list[tuple[str, Node]]) -> list[tuple[str, Node]]:
         gather = Call("take_along_axis", (key, Ref(name, "step")), node.keywords)
         sorted_steps = [i for i, (_, other) in enumerate(out) if other == gather]
         ranked = Ref(f"{key.name}_descending", "step")
-        if not sorted_steps or any(step == ranked.name for step, _ in out):
+        if not sorted_steps or ranked.name in spec.parameters or any(step == ranked.name for step, _ in out):
             continue
         at = out.index((name, node))
         for i in sorted_steps:

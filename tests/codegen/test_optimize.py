@@ -224,3 +224,23 @@ def test_sorts_that_top_k_does_not_give_stay_as_written(tmp_path, order, gather)
     )
     assert [name for name, _ in steps] == ["e", "order", "e_sorted"]
     assert "_sort_descending" not in "".join(code for _, code in steps)
+
+
+@pytest.mark.parametrize(
+    "parameters, first_step",
+    [
+        (
+            "parameters:\n  e_descending: {type: float, default: 1.0, doc: Taken.}\n",
+            "e: abs(y_true - y_pred) * e_descending",
+        ),
+        ("", "e_descending: abs(y_true - y_pred)\n    e: e_descending"),
+    ],
+    ids=["parameter", "step"],
+)
+def test_a_sort_whose_pair_name_is_taken_stays_as_written(tmp_path, parameters, first_step):
+    text = HEADER + "inputs:\n  y_true: {kind: one_hot}\n  y_pred: {kind: distribution}\n" + parameters
+    text += f"formula:\n  steps:\n    {first_step}\n    order: argsort(-e)\n    e_sorted: take_along_axis(e, order)\n"
+    text += "  loss: sum(e_sorted)\n  reduce: none\n"
+    steps, _ = _optimised_spec(tmp_path, text)
+    assert "_sort_descending" not in "".join(code for _, code in steps)
+    assert dict(steps)["e_sorted"] == "ops.take_along_axis(e, order, axis=-1)"
