@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from generator.check import samples  # noqa: E402
+from generator.check.peers import is_keras_peer  # noqa: E402
 from generator.spec.loader import load_spec  # noqa: E402
 from generator.spec.names import names  # noqa: E402
 from tools.bench_peers import _module, _torch_sides, inputs  # noqa: E402
@@ -69,10 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("cases", nargs="+", help="loss/peer-index, as in benchmarks/results.json")
     parser.add_argument("--rounds", type=int, default=11)
     options = parser.parse_args(argv)
+    cases = [(name, int(index or 0)) for name, _, index in (case.partition("/") for case in options.cases)]
+    for name, index in cases:
+        if is_keras_peer(load_spec(ROOT / "specs" / f"{name}.yaml").spec.peers[index]):
+            # A Keras peer is timed compiled too, and pays the same cost per call.
+            parser.error(
+                f"{name}/{index}: its peer is a Keras loss, timed compiled like lossgen; the floor is for PyTorch peers"
+            )
     with tempfile.TemporaryDirectory() as tmp:
-        for case in options.cases:
-            name, _, index = case.partition("/")
-            print(json.dumps(floor(name, int(index or 0), options.rounds, Path(tmp))), flush=True)
+        for name, index in cases:
+            print(json.dumps(floor(name, index, options.rounds, Path(tmp))), flush=True)
     return 0
 
 
