@@ -33,11 +33,18 @@ which gives the same value for every input:
   are the exact ones: ``x + 0``, ``x - 0``, ``x * 1``, ``x / 1``, ``x ** 1``, arithmetic on
   literals, ``0 * s`` for a scalar ``s`` and ``0 / n`` for a positive count ``n``. They
   are used only when they save an operation on a tensor. Such a parameter must then be a
-  Python number, not a tensor, as with Keras's own ``label_smoothing``.
+  Python number, not a tensor, as with Keras's own ``label_smoothing``;
+- a power of a tensor to a Python number, ``power(miss, gamma)``, is written with Python's
+  operator, ``miss**gamma``: the backend then sees a number for an exponent, where
+  ``ops.power`` first makes it a tensor, and PyTorch takes its faster path for a scalar
+  exponent (measured against kornia: binary_focal 1.62 -> 1.51, dice_focal 1.33 -> 1.21).
+  The same ``pow`` is computed; a base that may be a Python number (a conditional with a
+  number for a branch) keeps ``ops.power``, so that the result is always a tensor.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 
@@ -71,7 +78,7 @@ def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Pro
         out.append((name, node))
     for param in zero_default:
         result = _specialize(result, param, scalars)
-    return out, result
+    return _powers_as_operator(out, result, spec, scalars)
 
 
 # ---------------------------------------------------------------- columns of fixed-width inputs
@@ -311,3 +318,55 @@ def _specialize(node: Node, param: str, scalars: set[str]) -> Node:
     if _tensor_ops(simpler, scalars) >= _tensor_ops(node, scalars):
         return node
     return Cond(param, node, simpler)
+
+
+# ---------------------------------------------------------------- powers
+
+
+def _may_be_number(node: Node, numbers: set[str], flags: dict[str, bool]) -> bool:
+    """Whether ``node`` is a Python number when the code runs with the boolean parameters
+    set as in ``flags``: a scalar, the branch of a conditional the flags take, or
+    arithmetic on such values only."""
+    match node:
+        case Cond(flag=flag, body=a, orelse=b):
+            return _may_be_number(a if flags[flag] else b, numbers, flags)
+        case Unary() | Binary():
+            return all(_may_be_number(child, numbers, flags) for child in children(node))
+    return _scalar(node, numbers)
+
+
+def _flags(node: Node) -> set[str]:
+    """The parameters that choose a branch somewhere in ``node``."""
+    own = {node.flag} if isinstance(node, Cond) else set()
+    return own.union(*(_flags(child) for child in children(node)))
+
+
+def _tensor_everywhere(base: Node, numbers: list[tuple[dict[str, bool], set[str]]]) -> bool:
+    return not any(_may_be_number(base, names, flags) for flags, names in numbers)
+
+
+def _power_operator(node: Node, scalars: set[str], numbers: list[tuple[dict[str, bool], set[str]]]) -> Node:
+    node = rebuild(node, tuple(_power_operator(child, scalars, numbers) for child in children(node)))
+    if isinstance(node, Call) and node.fn == "power":
+        base, exponent = node.args
+        if _scalar(exponent, scalars) and _tensor_everywhere(base, numbers):
+            return Binary("**", base, exponent)
+    return node
+
+
+def _powers_as_operator(steps: list[tuple[str, Node]], result: Node, spec: LossSpec, scalars: set[str]) -> Program:
+    """``power(x, p)`` -> ``x ** p`` for a ``p`` that is a Python number and an ``x`` that
+    is a tensor whichever branch each conditional takes."""
+    flags = sorted({flag for node in [*(n for _, n in steps), result] for flag in _flags(node)})
+    numbers = [
+        (dict(zip(flags, values, strict=True)), set(scalars))
+        for values in itertools.product((False, True), repeat=len(flags))
+    ]
+    out = []
+    for name, node in steps:
+        node = _power_operator(node, scalars, numbers)
+        for assumed, names in numbers:
+            if _may_be_number(node, names, assumed):
+                names.add(name)
+        out.append((name, node))
+    return out, _power_operator(result, scalars, numbers)

@@ -244,3 +244,38 @@ def test_a_sort_whose_pair_name_is_taken_stays_as_written(tmp_path, parameters, 
     steps, _ = _optimised_spec(tmp_path, text)
     assert "_sort_descending" not in "".join(code for _, code in steps)
     assert dict(steps)["e_sorted"] == "ops.take_along_axis(e, order, axis=-1)"
+
+
+@pytest.mark.parametrize(
+    "formula, code",
+    [
+        # a tensor to a parameter, and to arithmetic on parameters: Python's operator
+        ("loss: sum(power(1 - y_pred, scale) * y_true)\n", "ops.sum((1 - y_pred) ** scale * y_true, axis=-1)"),
+        ("loss: sum(power(y_pred, 1 / scale))\n", "ops.sum(y_pred ** (1 / scale), axis=-1)"),
+        # a step that is a tensor on either branch
+        (
+            "steps:\n  p: y_pred if from_logits else 1 - y_pred\nloss: sum(power(p, scale))\n",
+            "ops.sum(p ** scale, axis=-1)",
+        ),
+    ],
+    ids=["parameter", "arithmetic", "tensor-either-branch"],
+)
+def test_a_power_of_a_tensor_to_a_number_uses_the_operator(tmp_path, formula, code):
+    _, result = _optimised(tmp_path, formula)
+    assert result == code
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        # a tensor exponent
+        "loss: sum(power(scale, y_pred))\n",
+        "loss: sum(power(y_pred, y_true))\n",
+        # a base that is a Python number when from_logits is true: 0 ** p would be a number
+        "steps:\n  p: 0 if from_logits else y_pred\nloss: sum(power(p, scale) * y_true)\n",
+    ],
+    ids=["number-base", "tensor-exponent", "number-on-a-branch"],
+)
+def test_other_powers_stay_ops_power(tmp_path, formula):
+    _, result = _optimised(tmp_path, formula)
+    assert "ops.power(" in result and "**" not in result

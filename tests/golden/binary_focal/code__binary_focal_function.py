@@ -97,7 +97,7 @@ def binary_focal(
     alpha_t = (
         y_smooth * alpha + (1 - y_smooth) * (1 - alpha) if apply_class_balancing else 1
     )
-    return ops.mean(alpha_t * ops.power(miss, gamma) * bce, axis=-1)
+    return ops.mean(alpha_t * miss**gamma * bce, axis=-1)
 
 
 def _prepare_inputs(y_true, y_pred, axis=-1):
