@@ -331,7 +331,8 @@ _FUNCTIONS = [
         "xy",
         "ops.power({0}, {1})",
         r"{a0}^{{{1}}}",
-        "x to the power y.",
+        "x to the power y. A tensor raised to a Python number is written `x**y` in the generated"
+        " code: the same `pow`, with the exponent passed to the backend as a number.",
         latex_prec=POW,
         twin="power",
         hazard="power",
