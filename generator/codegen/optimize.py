@@ -345,11 +345,27 @@ def _tensor_everywhere(base: Node, numbers: list[tuple[dict[str, bool], set[str]
     return not any(_may_be_number(base, names, flags) for flags, names in numbers)
 
 
-def _power_operator(node: Node, scalars: set[str], numbers: list[tuple[dict[str, bool], set[str]]]) -> Node:
-    node = rebuild(node, tuple(_power_operator(child, scalars, numbers) for child in children(node)))
+def _python_number(node: Node, plain: set[str]) -> bool:
+    """Whether ``node`` is a Python number in the code: numbers, scalar parameters, the
+    steps made of them, and ``epsilon()``; not ``batch_size()``, which is a tensor while
+    Keras traces a batch of unknown size."""
+    match node:
+        case Num():
+            return True
+        case Ref(name=name):
+            return name in plain
+        case Call(fn=fn):
+            return fn == "epsilon"
+        case Unary() | Binary():
+            return all(_python_number(child, plain) for child in children(node))
+    return False
+
+
+def _power_operator(node: Node, plain: set[str], numbers: list[tuple[dict[str, bool], set[str]]]) -> Node:
+    node = rebuild(node, tuple(_power_operator(child, plain, numbers) for child in children(node)))
     if isinstance(node, Call) and node.fn == "power":
         base, exponent = node.args
-        if _scalar(exponent, scalars) and _tensor_everywhere(base, numbers):
+        if _python_number(exponent, plain) and _tensor_everywhere(base, numbers):
             return Binary("**", base, exponent)
     return node
 
@@ -362,11 +378,14 @@ def _powers_as_operator(steps: list[tuple[str, Node]], result: Node, spec: LossS
         (dict(zip(flags, values, strict=True)), set(scalars))
         for values in itertools.product((False, True), repeat=len(flags))
     ]
+    plain = {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
     out = []
     for name, node in steps:
-        node = _power_operator(node, scalars, numbers)
+        node = _power_operator(node, plain, numbers)
         for assumed, names in numbers:
             if _may_be_number(node, names, assumed):
                 names.add(name)
+        if _python_number(node, plain):
+            plain.add(name)
         out.append((name, node))
-    return out, _power_operator(result, scalars, numbers)
+    return out, _power_operator(result, plain, numbers)
