@@ -323,12 +323,20 @@ def _specialize(node: Node, param: str, scalars: set[str]) -> Node:
 # ---------------------------------------------------------------- powers
 
 
+_MAX_ASSUMED_FLAGS = 8
+"""Up to this many parameters that choose branches, the power rewrite looks at every
+combination of their values (at most 256); beyond, at every branch of a conditional at
+once, which may keep an ``ops.power`` that a closer look would rewrite."""
+
+
 def _may_be_number(node: Node, numbers: set[str], flags: dict[str, bool]) -> bool:
-    """Whether ``node`` is a Python number when the code runs with the boolean parameters
-    set as in ``flags``: a scalar, the branch of a conditional the flags take, or
-    arithmetic on such values only."""
+    """Whether ``node`` can be a Python number when the code runs with the parameters that
+    choose branches set as in ``flags`` (either branch for one not in ``flags``): a
+    scalar, a branch of a conditional, or arithmetic on such values only."""
     match node:
         case Cond(flag=flag, body=a, orelse=b):
+            if flag not in flags:
+                return _may_be_number(a, numbers, flags) or _may_be_number(b, numbers, flags)
             return _may_be_number(a if flags[flag] else b, numbers, flags)
         case Unary() | Binary():
             return all(_may_be_number(child, numbers, flags) for child in children(node))
@@ -374,6 +382,8 @@ def _powers_as_operator(steps: list[tuple[str, Node]], result: Node, spec: LossS
     """``power(x, p)`` -> ``x ** p`` for a ``p`` that is a Python number and an ``x`` that
     is a tensor whichever branch each conditional takes."""
     flags = sorted({flag for node in [*(n for _, n in steps), result] for flag in _flags(node)})
+    if len(flags) > _MAX_ASSUMED_FLAGS:
+        flags = []
     numbers = [
         (dict(zip(flags, values, strict=True)), set(scalars))
         for values in itertools.product((False, True), repeat=len(flags))

@@ -281,3 +281,32 @@ def test_a_power_of_a_tensor_to_a_number_uses_the_operator(tmp_path, formula, co
 def test_other_powers_stay_ops_power(tmp_path, formula):
     _, result = _optimised(tmp_path, formula)
     assert "ops.power(" in result and "**" not in result
+
+
+def _flag_spec(flags: int, base: str) -> str:
+    """A spec with ``flags`` boolean parameters, each choosing a branch of its own step, and
+    the power of ``base``: the rewrite must look at them without trying all 2**flags
+    combinations."""
+    params = "".join(f"  f{i}: {{type: bool, default: false, doc: Flag.}}\n" for i in range(flags))
+    steps = "".join(f"    s{i}: y_pred if f{i} else 1 - y_pred\n" for i in range(1, flags))
+    text = HEADER + "inputs:\n  y_true: {kind: one_hot}\n  y_pred: {kind: distribution}\n"
+    text += "parameters:\n" + params + "  scale: {type: float, default: 2.0, min: 0.0, doc: Scale.}\n"
+    text += "formula:\n  steps:\n" + steps
+    text += "    p: 0 if f0 else y_pred\n"
+    text += "    q: y_true / y_pred if f0 else 1 - p\n"
+    uses = " + q" + "".join(f" + s{i}" for i in range(1, flags))
+    text += f"  loss: sum(power({base}, scale){uses})\n  reduce: none\n"
+    return text
+
+
+def test_a_power_under_many_flags_is_looked_at_branch_by_branch(tmp_path):
+    # q is a tensor on both of its branches, but 1 - p is a number when f0 is true: read
+    # branch by branch, with f0 true q is y_true / y_pred. Few flags: every combination.
+    _, result = _optimised_spec(tmp_path, _flag_spec(3, "q"))
+    assert result.startswith("ops.sum(q ** scale + q + s1")
+    # 12 flags, over the limit of 8: each conditional with either branch; q keeps ops.power,
+    # a step that is a tensor on both branches still gets the operator.
+    _, result = _optimised_spec(tmp_path, _flag_spec(12, "q"))
+    assert result.startswith("ops.sum(ops.power(q, scale) + q + s1")
+    _, result = _optimised_spec(tmp_path, _flag_spec(12, "s1"))
+    assert result.startswith("ops.sum(s1 ** scale + q + s1")
