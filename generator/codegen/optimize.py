@@ -63,7 +63,7 @@ _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": ope
 
 def optimize(steps: list[tuple[str, Node]], result: Node, spec: LossSpec) -> Program:
     """The program with every rewrite of this module applied."""
-    scalars = {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
+    scalars = _scalar_parameters(spec)
     steps = [(name, _rewrite(node, scalars)) for name, node in steps]
     steps, result = _move_into_branches(steps, _rewrite(result, scalars))
     steps, result = _read_columns_once(steps, result, spec)
@@ -238,17 +238,22 @@ def _move_into_branches(steps: list[tuple[str, Node]], result: Node) -> Program:
 # ---------------------------------------------------------------- zero-default parameters
 
 
-def _scalar(node: Node, scalars: set[str]) -> bool:
-    """Whether a node is one Python or scalar number (no tensor operation to compute it)."""
+def _scalar_parameters(spec: LossSpec) -> set[str]:
+    return {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
+
+
+def _scalar(node: Node, scalars: set[str], calls: tuple[str, ...] = _COUNTS) -> bool:
+    """Whether a node is one Python or scalar number (no tensor operation to compute it),
+    made of numbers, the names in ``scalars`` and the calls in ``calls``."""
     match node:
         case Num():
             return True
         case Ref(name=name):
             return name in scalars
         case Call(fn=fn):
-            return fn in _COUNTS
+            return fn in calls
         case Unary() | Binary():
-            return all(_scalar(child, scalars) for child in children(node))
+            return all(_scalar(child, scalars, calls) for child in children(node))
     return False
 
 
@@ -357,16 +362,7 @@ def _python_number(node: Node, plain: set[str]) -> bool:
     """Whether ``node`` is a Python number in the code: numbers, scalar parameters, the
     steps made of them, and ``epsilon()``; not ``batch_size()``, which is a tensor while
     Keras traces a batch of unknown size."""
-    match node:
-        case Num():
-            return True
-        case Ref(name=name):
-            return name in plain
-        case Call(fn=fn):
-            return fn == "epsilon"
-        case Unary() | Binary():
-            return all(_python_number(child, plain) for child in children(node))
-    return False
+    return _scalar(node, plain, calls=("epsilon",))
 
 
 def _power_operator(node: Node, plain: set[str], numbers: list[tuple[dict[str, bool], set[str]]]) -> Node:
@@ -388,7 +384,7 @@ def _powers_as_operator(steps: list[tuple[str, Node]], result: Node, spec: LossS
         (dict(zip(flags, values, strict=True)), set(scalars))
         for values in itertools.product((False, True), repeat=len(flags))
     ]
-    plain = {name for name, param in spec.parameters.items() if param.type in ("float", "int", "bool")}
+    plain = _scalar_parameters(spec)
     out = []
     for name, node in steps:
         node = _power_operator(node, plain, numbers)
