@@ -75,32 +75,33 @@ def descending_sorts() -> list[str]:
     import tensorflow as tf
     import torch
 
-    # Kept until the end: tf.function reads the module's source when it traces.
-    directory = tempfile.TemporaryDirectory()
-    sort_descending = _module(load_spec(ROOT / "specs" / "lovasz_softmax.yaml"), Path(directory.name))._sort_descending
-    rng = np.random.default_rng(0)
-    cases = [
-        ("16 x 3072 errors", rng.normal(size=(16, 3072)).astype("float32"), -1),
-        ("16 x 3072 x 19 errors along the pixels", rng.normal(size=(16, 3072, 19)).astype("float32"), -2),
-    ]
-    lines = []
-    for what, errors, axis in cases:
+    # The module's folder lives until the timings end: tf.function reads the source when
+    # it traces.
+    with tempfile.TemporaryDirectory() as directory:
+        module = _module(load_spec(ROOT / "specs" / "lovasz_softmax.yaml"), Path(directory))
+        sort_descending = module._sort_descending
+        rng = np.random.default_rng(0)
+        cases = [
+            ("16 x 3072 errors", rng.normal(size=(16, 3072)).astype("float32"), -1),
+            ("16 x 3072 x 19 errors along the pixels", rng.normal(size=(16, 3072, 19)).astype("float32"), -2),
+        ]
+        lines = []
+        for what, errors, axis in cases:
 
-        def ours(x, axis=axis):
-            return sort_descending(x, axis=axis)
+            def ours(x, axis=axis):
+                return sort_descending(x, axis=axis)
 
-        def pytorch(x):
-            return torch.sort(x, dim=-1, descending=True)
+            def pytorch(x):
+                return torch.sort(x, dim=-1, descending=True)
 
-        theirs_input = torch.tensor(np.moveaxis(errors, axis, -1).copy())
-        for mode, fn in (("eager", ours), ("XLA", tf.function(ours, jit_compile=True))):
-            found = time_pair(fn, pytorch, (tf.constant(errors),), ROUNDS, (theirs_input,))
-            lines.append(
-                f"descending sort of {what}: TensorFlow {mode} top_k {found['generated_ms']:.2f} ms,"
-                f" torch.sort {found['builtin_ms']:.2f} ms, ratio {found['ratio']:.2f}"
-                f" ({found['ratio_q1']:.2f}-{found['ratio_q3']:.2f})"
-            )
-    directory.cleanup()
+            theirs_input = torch.tensor(np.moveaxis(errors, axis, -1).copy())
+            for mode, fn in (("eager", ours), ("XLA", tf.function(ours, jit_compile=True))):
+                found = time_pair(fn, pytorch, (tf.constant(errors),), ROUNDS, (theirs_input,))
+                lines.append(
+                    f"descending sort of {what}: TensorFlow {mode} top_k {found['generated_ms']:.2f} ms,"
+                    f" torch.sort {found['builtin_ms']:.2f} ms, ratio {found['ratio']:.2f}"
+                    f" ({found['ratio_q1']:.2f}-{found['ratio_q3']:.2f})"
+                )
     return lines
 
 
